@@ -1,0 +1,75 @@
+"""The core application: services and the dispatcher, built from settings and the handlers' routers.
+
+The composition root (`run_bot.py`) hands in the routers, so the core never imports `handlers/`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.flood import FloodLimiter
+from bot.i18n import Catalogs
+from bot.messages import Incoming, Reply
+from bot.routing import Router, Routes
+from bot.services import LanguageDetecting, Services
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(RuntimeError):
+    """The PostgreSQL schema is behind the code: run `python run_bot.py db upgrade`."""
+
+
+class BotApp:
+    def __init__(
+        self,
+        settings: Settings,
+        routers: Sequence[Router],
+        *,
+        clock: Clock | None = None,
+        database: Database | None = None,
+        flood_limit: bool = True,
+        detector: LanguageDetecting | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database = database or Database(settings.database_url)
+        self.services = Services(
+            settings=settings,
+            database=self.database,
+            catalogs=Catalogs(settings.bot_locales_dir, settings.bot_default_language),
+            clock=clock or SystemClock(),
+            routes=Routes.merge(routers),
+            flood=FloodLimiter(settings.bot_flood_burst, settings.bot_flood_per_minute)
+            if flood_limit
+            else None,
+            detector=detector,
+        )
+        self.dispatcher = Dispatcher(self.services)
+
+    async def start(self) -> None:
+        """Make sure the schema is current: SQLite is migrated in place; PostgreSQL must be upgraded."""
+        if self.database.is_sqlite:
+            await self.database.upgrade()
+            return
+        from alembic.script import ScriptDirectory
+
+        from bot.storage.database import alembic_config
+
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        current = await self.database.current_revision()
+        if current != head:
+            raise SchemaOutdated(
+                f"database schema is at {current or 'nothing'}, code needs {head}: "
+                "run `python run_bot.py db upgrade`"
+            )
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        return await self.dispatcher.dispatch(incoming)
+
+    async def close(self) -> None:
+        await self.database.dispose()

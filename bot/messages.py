@@ -1,0 +1,108 @@
+"""Platform-neutral message types.
+
+Adapters turn platform events into `Incoming` and turn `Reply` into platform calls; nothing in the core
+or in `handlers/` ever sees a python-telegram-bot or slack-bolt object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Markup(StrEnum):
+    """How a reply's text is to be read by an adapter."""
+
+    PLAIN = "plain"  # any characters; adapters escape it for their platform
+    HTML = "html"  # already-safe Telegram-subset HTML (b, i, u, s, a, code, pre); console strips tags
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button. `payload` is opaque to adapters; long payloads are theirs to shorten."""
+
+    label: str
+    payload: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: a text, a command or a button press.
+
+    Exactly one of `text`, `command` or `button` is set. `language_hint` is the platform's idea of the
+    person's language (Telegram's `language_code`); `is_staff` is set only by adapters that have verified
+    it (Slack staff list, console `"staff": true`).
+    """
+
+    platform: str
+    user_id: str
+    chat_id: str
+    display_name: str = ""
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    button: str | None = None
+    language_hint: str | None = None
+    is_private: bool = True
+    is_staff: bool = False
+    message_id: str | None = None
+    received_at: datetime | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.command is not None:
+            return "command"
+        if self.button is not None:
+            return "button"
+        return "text"
+
+    @classmethod
+    def from_text(cls, platform: str, user_id: str, chat_id: str, raw: str, **extra: object) -> Incoming:
+        """Build an `Incoming`, reading a leading `/command` (with `@botname` dropped) as a command."""
+        command, args = parse_command(raw)
+        if command is not None:
+            return cls(platform, user_id, chat_id, command=command, args=args, **extra)  # type: ignore[arg-type]
+        return cls(platform, user_id, chat_id, text=raw, **extra)  # type: ignore[arg-type]
+
+
+def parse_command(raw: str) -> tuple[str | None, str]:
+    """`"/Start@scn_bot  join-123"` -> `("start", "join-123")`; not a command -> `(None, "")`."""
+    stripped = raw.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None, ""
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name):
+        return None, ""
+    return name, rest.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Something the bot says back; `edit` replaces the message whose button was pressed."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    markup: Markup = Markup.PLAIN
+    edit: bool = False
+    notice: str | None = None  # a short toast for a button press (Telegram answerCallbackQuery)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply addressed to a chat on a platform: what an adapter is asked to deliver."""
+
+    platform: str
+    chat_id: str
+    reply: Reply
+    meta: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,65 @@
+"""People and their platform identities: who is writing, found or created on first contact."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.messages import Incoming
+from bot.storage.models import Person, PlatformIdentity, Role
+
+SEEN_RESOLUTION = timedelta(
+    hours=1
+)  # last_seen_at is refreshed at most this often (one write saved per message)
+
+
+async def find_identity(
+    session: AsyncSession, platform: str, external_id: str
+) -> tuple[Person, PlatformIdentity] | None:
+    row = (
+        await session.execute(
+            select(Person, PlatformIdentity)
+            .join(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+            .where(PlatformIdentity.platform == platform, PlatformIdentity.external_id == external_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def identify(
+    session: AsyncSession, incoming: Incoming, clock: Clock
+) -> tuple[Person, PlatformIdentity]:
+    """The person behind `incoming`, created as a guest the first time they write."""
+    now = clock.now()
+    found = await find_identity(session, incoming.platform, incoming.user_id)
+    if found is None:
+        person = Person(
+            display_name=incoming.display_name[:200], role=Role.GUEST.value, created_at=now, last_seen_at=now
+        )
+        identity = PlatformIdentity(
+            platform=incoming.platform, external_id=incoming.user_id, chat_id=incoming.chat_id, person=person
+        )
+        try:
+            async with session.begin_nested():
+                session.add_all([person, identity])
+        except IntegrityError:
+            # The same new person wrote twice at once; the other message created them.
+            found = await find_identity(session, incoming.platform, incoming.user_id)
+            if found is None:
+                raise
+        else:
+            return person, identity
+    person, identity = found
+    if now - person.last_seen_at >= SEEN_RESOLUTION:
+        person.last_seen_at = now
+    if incoming.is_private and identity.chat_id != incoming.chat_id:
+        identity.chat_id = incoming.chat_id
+    if identity.unreachable_at is not None:
+        identity.unreachable_at = None  # they wrote to us, so they can be reached again
+    if incoming.display_name and not person.display_name:
+        person.display_name = incoming.display_name[:200]
+    return person, identity

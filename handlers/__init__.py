@@ -1,0 +1,12 @@
+"""Conversation logic, one module per capability; each exposes a `router`."""
+
+from __future__ import annotations
+
+from bot.routing import Router
+
+
+def routers() -> list[Router]:
+    """Every feature's router, in the order their commands appear in menus."""
+    from handlers import fallback, help, language, profile, start
+
+    return [start.router, help.router, language.router, profile.router, fallback.router]

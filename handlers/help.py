@@ -1,0 +1,25 @@
+"""`/help`: the commands, described in the reader's language."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import N_
+from bot.messages import Reply
+from bot.routing import Router
+
+router = Router("help")
+
+
+def help_text(ctx: Context) -> str:
+    lines = [ctx._("Here is what I can do:")]
+    for command in ctx.services.routes.menu(staff=ctx.is_staff):
+        assert command.description is not None
+        lines.append(f"/{command.name} - {ctx._(command.description)}")
+    lines.append("")
+    lines.append(ctx._("You can also simply write your question."))
+    return "\n".join(lines)
+
+
+@router.command("help", description=N_("What I can do"))
+async def show_help(ctx: Context) -> Reply:
+    return Reply(help_text(ctx))

@@ -1,0 +1,37 @@
+"""`/language`: pick the language the bot speaks with you; the choice is stored and wins from then on."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import N_, language_name
+from bot.messages import Button, Reply
+from bot.routing import Router
+
+router = Router("language")
+
+
+def language_buttons(ctx: Context) -> tuple[Button, ...]:
+    return tuple(Button(language_name(code), f"lang:set:{code}") for code in ctx.catalogs.languages)
+
+
+@router.command("language", description=N_("Choose your language"))
+async def choose_language(ctx: Context) -> Reply:
+    current = language_name(ctx.language)
+    return Reply(
+        ctx._("Your language is {language}. Choose another:", language=current), buttons=language_buttons(ctx)
+    )
+
+
+@router.button("lang")
+async def language_button(ctx: Context) -> Reply:
+    action, _, code = ctx.button_argument.partition(":")
+    if action != "set":
+        return await choose_language(ctx)
+    if code not in ctx.catalogs:
+        return Reply(ctx._("Sorry, I do not speak that language yet."), buttons=language_buttons(ctx))
+    ctx.person.language = code
+    ctx.person.language_explicit = True
+    ctx.translator = ctx.catalogs.translator(code)
+    ctx.audit("language_set", language=code)
+    text = ctx._("From now on I will write to you in {language}.", language=language_name(code))
+    return Reply(text, edit=True, notice=text)

@@ -1,0 +1,168 @@
+"""Composition root and command line: reads config, builds the app, starts adapters.
+
+python run_bot.py                 run: Telegram/Slack when their tokens are set, else the console
+python run_bot.py console [--jsonl] [--name N] [--lang L] [--staff]
+python run_bot.py db upgrade|current|revision -m MSG
+python run_bot.py i18n check|extract|init LANG
+python run_bot.py content check
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bot.app import BotApp, SchemaOutdated
+from bot.clock import Clock
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+from bot.storage.database import Database
+
+log = logging.getLogger("run_bot")
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    database: Database | None = None,
+    flood_limit: bool = True,
+) -> BotApp:
+    """The whole bot, as run in production and in tests (the handlers' routers plugged into the core)."""
+    import handlers
+
+    return BotApp(settings, handlers.routers(), clock=clock, database=database, flood_limit=flood_limit)
+
+
+async def run_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.console import ConsoleAdapter
+
+    scripted = args.jsonl
+    app = build_app(settings, flood_limit=not scripted)
+    await app.start()
+    adapter = ConsoleAdapter(app.handle, jsonl=scripted, addressed=not sys.stdin.isatty())
+    defaults: dict[str, Any] = {"language_hint": args.lang, "is_staff": args.staff}
+    try:
+        if scripted:
+            errors = await adapter.run()
+        elif sys.stdin.isatty():
+
+            def prompt() -> str:
+                sys.stdout.write("you> ")
+                sys.stdout.flush()
+                return sys.stdin.readline()
+
+            errors = await adapter.run(prompt, greet_as=args.name, defaults=defaults)
+        else:
+            errors = await adapter.run(defaults=defaults)
+    finally:
+        await app.close()
+    return 1 if errors and scripted and args.strict else 0
+
+
+async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.telegram_bot_token is None and settings.slack_bot_token is None:
+        return await run_console(settings, args)
+    log.error("platform adapters are not available in this build")
+    return 2
+
+
+async def db_command(settings: Settings, args: argparse.Namespace) -> int:
+    database = Database(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            await database.upgrade()
+            print(f"database at revision {await database.current_revision()}")
+        elif args.action == "current":
+            print(await database.current_revision() or "empty")
+        elif args.action == "revision":
+            from alembic import command
+
+            from bot.storage.database import alembic_config
+
+            async with database.engine.begin() as connection:
+                await connection.run_sync(
+                    lambda c: command.revision(alembic_config(c), message=args.message, autogenerate=True)
+                )
+    finally:
+        await database.dispose()
+    return 0
+
+
+def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import i18n_check
+
+    if args.action == "check":
+        problems = i18n_check.check_catalogs(settings.bot_locales_dir)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"i18n check: {len(problems)} problem(s)")
+        return 1 if problems else 0
+    if args.action == "extract":
+        written = i18n_check.update_catalogs(settings.bot_locales_dir)
+        print("updated " + ", ".join(str(p) for p in written))
+        return 0
+    if not args.language:
+        print("i18n init needs a language code, e.g. `i18n init tr`", file=sys.stderr)
+        return 2
+    print(f"created {i18n_check.init_catalog(settings.bot_locales_dir, args.language)}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="run_bot.py", description="Strong Cities Network assistant")
+    root.set_defaults(command="run", jsonl=False, name="demo", lang=None, staff=False, strict=False)
+    sub = root.add_subparsers(dest="command")
+    console = sub.add_parser("console", help="chat in the terminal, or script it with --jsonl")
+    console.add_argument("--jsonl", action="store_true", help="read and write one JSON object per line")
+    console.add_argument("--name", default="demo", help="who you are in the interactive chat")
+    console.add_argument("--lang", default=None, help="platform language hint, e.g. ar")
+    console.add_argument("--staff", action="store_true", help="speak as staff")
+    console.add_argument("--strict", action="store_true", help="exit 1 if any input line was bad")
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current", "revision"])
+    db.add_argument("-m", "--message", default="change")
+    i18n = sub.add_parser("i18n", help="translation catalogues")
+    i18n.add_argument("action", choices=["check", "extract", "init"])
+    i18n.add_argument("language", nargs="?")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    log_file = (
+        settings.bot_data_dir / "bot.log"
+        if args.command == "console" and not args.jsonl and sys.stdin.isatty()
+        else None
+    )
+    if args.command == "run" and settings.telegram_bot_token is None and sys.stdin.isatty():
+        log_file = settings.bot_data_dir / "bot.log"
+    setup_logging(settings.bot_log_level, settings.secret_values(), file=log_file)
+    try:
+        if args.command in ("run", None):
+            return asyncio.run(run_bot(settings, args))
+        if args.command == "console":
+            return asyncio.run(run_console(settings, args))
+        if args.command == "db":
+            return asyncio.run(db_command(settings, args))
+        if args.command == "i18n":
+            return i18n_command(settings, args)
+    except SchemaOutdated as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

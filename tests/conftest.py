@@ -1,0 +1,101 @@
+"""Shared fixtures: settings on a temporary data folder, databases on SQLite and PostgreSQL, the app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import BotApp
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.storage.database import Database
+from run_bot import build_app
+from tests.harness import ConsoleChat
+
+POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+SECRET_ENV = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_URL",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "BOT_DATABASE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Tests never see the developer's tokens or `.env`."""
+    for name in SECRET_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(bot_data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def _postgres_database() -> tuple[Database, str]:
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    database = Database(POSTGRES_URL, schema=schema)
+    try:
+        await database.upgrade()
+    except OSError as error:  # connection refused: CI starts PostgreSQL, so this is a real failure
+        await database.dispose()
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+    return database, schema
+
+
+async def _drop_schema(database: Database, schema: str) -> None:
+    await database.dispose()
+    dropper = Database(POSTGRES_URL)
+    async with dropper.engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await dropper.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+        await database.upgrade()
+        yield database
+        await database.dispose()
+        return
+    database, schema = await _postgres_database()
+    yield database
+    await _drop_schema(database, schema)
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, sqlite_database: Database, clock: FakeClock) -> AsyncIterator[BotApp]:
+    """The whole bot on SQLite with a fake clock (no flood limit unless a test builds its own)."""
+    bot_app = build_app(settings, clock=clock, database=sqlite_database, flood_limit=False)
+    yield bot_app
+
+
+@pytest.fixture
+def chat(app: BotApp) -> ConsoleChat:
+    return ConsoleChat(app, "amina")

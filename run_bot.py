@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bot.adapters.base import Adapter
+from bot.adapters.web import WebServer
 from bot.app import BotApp, SchemaOutdated
 from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from bot.payloads import PayloadStore
 from bot.storage.database import Database
 
 log = logging.getLogger("run_bot")
@@ -65,10 +69,66 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    """Start the platform adapters the settings ask for (the console when there are no tokens)."""
     if settings.telegram_bot_token is None and settings.slack_bot_token is None:
         return await run_console(settings, args)
-    log.error("platform adapters are not available in this build")
-    return 2
+    app = build_app(settings)
+    await app.start()
+    runtime = await start_platforms(app, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+        await app.close()
+    return 0
+
+
+class PlatformRuntime:
+    """The running adapters and the web server, stopped in reverse order."""
+
+    def __init__(self) -> None:
+        self.adapters: list[Adapter] = []
+        self.web: WebServer | None = None
+
+    async def stop(self) -> None:
+        for adapter in reversed(self.adapters):
+            await adapter.stop()
+        if self.web is not None:
+            await self.web.stop()
+
+
+async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
+    """Build and start the adapters for the configured platforms, and the web server they need."""
+    runtime = PlatformRuntime()
+    web = WebServer(settings.bot_http_host, settings.bot_http_port)
+    web.add_check("database", app.database.ping)
+    if settings.telegram_bot_token is not None:
+        from bot.adapters.telegram import TelegramAdapter
+
+        telegram = TelegramAdapter(
+            settings.telegram_bot_token.get_secret_value(),
+            app.handle,
+            PayloadStore(app.database, app.services.clock),
+            base_url=settings.telegram_api_base_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=settings.telegram_webhook_secret.get_secret_value()
+            if settings.telegram_webhook_secret
+            else None,
+            web_server=web,
+            command_menus=app.command_menus,
+            default_language=settings.bot_default_language,
+        )
+        web.add_check("telegram", telegram.healthy)
+        runtime.adapters.append(telegram)
+    await web.start()  # /healthz always; the Telegram webhook and Slack HTTP endpoint when configured
+    runtime.web = web
+    for adapter in runtime.adapters:
+        await adapter.start()
+    return runtime
 
 
 async def db_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -68,6 +68,16 @@ class BotApp:
                 "run `python run_bot.py db upgrade`"
             )
 
+    def command_menus(self) -> dict[str, list[tuple[str, str]]]:
+        """Per language, the commands for platform menus, described in that language."""
+        menus: dict[str, list[tuple[str, str]]] = {}
+        for language in self.services.catalogs.languages:
+            translator = self.services.catalogs.translator(language)
+            menus[language] = [
+                (c.name, translator.gettext(c.description or "")) for c in self.services.routes.menu()
+            ]
+        return menus
+
     async def handle(self, incoming: Incoming) -> list[Reply]:
         return await self.dispatcher.dispatch(incoming)
 

@@ -25,6 +25,8 @@ TOO_LONG = N_("That message is too long: I can read up to {limit} characters. Pl
 STAFF_ONLY = N_("Sorry, that command is for the network's staff only.")
 BUTTON_EXPIRED = N_("That button has expired. Send /start to see the menu again.")
 NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Send /help to see what I can do.")
+PRIVATE_ONLY = N_("Please write to me in a private chat for that: it shows personal information.")
+UNSUPPORTED = N_("I can only read text messages and button presses. Please write your question in words.")
 INTERNAL_ERROR = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 
 
@@ -79,11 +81,13 @@ def _link(layer: Middleware, call_next: Next) -> Next:
 
 async def route(ctx: Context) -> list[Reply]:
     incoming, routes = ctx.incoming, ctx.services.routes
+    if incoming.unsupported is not None:
+        return [Reply(ctx._(UNSUPPORTED))]
     if incoming.text is not None:
         problem = _text_problem(ctx, incoming.text)
         if problem is not None:
             return [problem]
-    if incoming.command is None:
+    if incoming.command is None and incoming.is_private:
         state = await ctx.conversation.load()
         step = routes.steps.get(state.flow) if state is not None else None
         if step is not None:
@@ -98,13 +102,18 @@ async def route(ctx: Context) -> list[Reply]:
         if command.staff_only and not ctx.is_staff:
             ctx.audit("refused", command=command.name)
             return [Reply(ctx._(STAFF_ONLY))]
+        if command.private_only and not incoming.is_private:
+            return [Reply(ctx._(PRIVATE_ONLY))]
         if command.audited:
             ctx.audit(f"command:{command.name}", staff=ctx.is_staff)
         return as_replies(await command.handler(ctx))
     if incoming.button is not None:
-        handler = routes.buttons.get(incoming.button.partition(":")[0])
+        prefix = incoming.button.partition(":")[0]
+        handler = routes.buttons.get(prefix)
         if handler is None:
             return [Reply(ctx._(BUTTON_EXPIRED), notice=ctx._(BUTTON_EXPIRED))]
+        if prefix in routes.private_buttons and not incoming.is_private:
+            return [Reply(ctx._(PRIVATE_ONLY), notice=ctx._(PRIVATE_ONLY))]
         return as_replies(await handler(ctx))
     if routes.text_handler is not None:
         return as_replies(await routes.text_handler(ctx))

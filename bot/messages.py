@@ -38,9 +38,9 @@ class Attachment:
 class Incoming:
     """One thing a person did: a text, a command or a button press.
 
-    Exactly one of `text`, `command` or `button` is set. `language_hint` is the platform's idea of the
-    person's language (Telegram's `language_code`); `is_staff` is set only by adapters that have verified
-    it (Slack staff list, console `"staff": true`).
+    Exactly one of `text`, `command`, `button` or `unsupported` is set. `language_hint` is the platform's
+    idea of the person's language (Telegram's `language_code`); `is_staff` is set only by adapters that
+    have verified it (Slack staff list, console `"staff": true`).
     """
 
     platform: str
@@ -56,6 +56,7 @@ class Incoming:
     is_staff: bool = False
     message_id: str | None = None
     received_at: datetime | None = None
+    unsupported: str | None = None  # a kind of message the bot cannot read ("sticker", "voice", ...)
 
     @property
     def kind(self) -> str:
@@ -63,6 +64,8 @@ class Incoming:
             return "command"
         if self.button is not None:
             return "button"
+        if self.unsupported is not None:
+            return "unsupported"
         return "text"
 
     @classmethod

@@ -27,6 +27,7 @@ class Command:
     description: str | None  # a msgid shown in menus and /help; None keeps it out of menus
     staff_only: bool = False
     audited: bool = False
+    private_only: bool = False  # shows personal data: never answered in a group
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Router:
     steps: dict[str, Handler] = field(default_factory=dict)
     text_handler: Handler | None = None
     unknown_command_handler: Handler | None = None
+    private_buttons: set[str] = field(default_factory=set)
 
     def command(
         self,
@@ -46,18 +48,23 @@ class Router:
         description: str | None = None,
         staff_only: bool = False,
         audited: bool = False,
+        private_only: bool = False,
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             for index, name in enumerate(names):
                 shown = description if index == 0 else None
-                self.commands[name] = Command(name, handler, shown, staff_only, audited or staff_only)
+                self.commands[name] = Command(
+                    name, handler, shown, staff_only, audited or staff_only, private_only
+                )
             return handler
 
         return register
 
-    def button(self, prefix: str) -> Callable[[H], H]:
+    def button(self, prefix: str, *, private_only: bool = False) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.buttons[prefix] = handler
+            if private_only:
+                self.private_buttons.add(prefix)
             return handler
 
         return register
@@ -85,6 +92,7 @@ class Routes:
     steps: dict[str, Handler]
     text_handler: Handler | None
     unknown_command_handler: Handler | None
+    private_buttons: frozenset[str] = frozenset()
 
     @classmethod
     def merge(cls, routers: Sequence[Router]) -> Routes:
@@ -94,7 +102,9 @@ class Routes:
         steps: dict[str, Handler] = {}
         text_handler: Handler | None = None
         unknown: Handler | None = None
+        private_buttons: set[str] = set()
         for router in routers:
+            private_buttons |= router.private_buttons
             _join(commands, router.commands, "command", router.name)
             _join(buttons, router.buttons, "button prefix", router.name)
             _join(steps, router.steps, "flow", router.name)
@@ -104,7 +114,7 @@ class Routes:
                 text_handler = router.text_handler
             if router.unknown_command_handler is not None:
                 unknown = router.unknown_command_handler
-        return cls(commands, buttons, steps, text_handler, unknown)
+        return cls(commands, buttons, steps, text_handler, unknown, frozenset(private_buttons))
 
     def menu(self, *, staff: bool = False) -> list[Command]:
         """Commands to show in /help and platform menus, in registration order."""

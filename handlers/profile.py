@@ -24,7 +24,7 @@ def _summary(ctx: Context, city: City | None) -> str:
     )
 
 
-@router.command("profile", description=N_("See and edit your profile"))
+@router.command("profile", description=N_("See and edit your profile"), private_only=True)
 async def show_profile(ctx: Context) -> Reply:
     city = await ctx.session.get(City, ctx.person.city_id) if ctx.person.city_id else None
     return Reply(
@@ -33,7 +33,7 @@ async def show_profile(ctx: Context) -> Reply:
     )
 
 
-@router.button("profile")
+@router.button("profile", private_only=True)
 async def start_editing(ctx: Context) -> Reply:
     await ctx.conversation.start(FLOW, "name")
     return Reply(ctx._("What name should other focal points see? (Send /cancel to stop.)"))

@@ -15,7 +15,14 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.storage.database import Database
 from run_bot import build_app
+from tests.emulators.telegram import TelegramEmulator
 from tests.harness import ConsoleChat
+from tests.telegram_harness import (
+    TelegramBotUnderTest,
+    TelegramChat,
+    TelegramUserFactory,
+    running_telegram_bot,
+)
 
 POSTGRES_URL = os.environ.get("BOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SECRET_ENV = (
@@ -99,3 +106,26 @@ async def app(settings: Settings, sqlite_database: Database, clock: FakeClock) -
 @pytest.fixture
 def chat(app: BotApp) -> ConsoleChat:
     return ConsoleChat(app, "amina")
+
+
+@pytest.fixture
+async def telegram_emulator() -> AsyncIterator[TelegramEmulator]:
+    async with TelegramEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def telegram_bot(
+    request: pytest.FixtureRequest, app: BotApp, telegram_emulator: TelegramEmulator
+) -> AsyncIterator[TelegramBotUnderTest]:
+    """The whole bot on the real Telegram adapter against the emulator, in both modes."""
+    async with running_telegram_bot(app, request.param, telegram_emulator) as bot_under_test:
+        yield bot_under_test
+
+
+@pytest.fixture
+def telegram_user(telegram_bot: TelegramBotUnderTest) -> TelegramUserFactory:
+    async def make(name: str, language_code: str | None = None) -> TelegramChat:
+        return await telegram_bot.user(name, language_code=language_code)
+
+    return make

@@ -1,10 +1,10 @@
 """The console adapter: an interactive terminal chat, and a scripted JSON-lines mode for tests and demos.
 
 JSON-lines input, one object per line: `{"from": "amina", "text": "/start"}` with optional `"lang"` (the
-platform language hint), `"staff": true` and `"button": "<payload>"` instead of `"text"`. A line that does
-starts with neither `{` nor `[` is plain text from the demo person. Every message the bot sends to anyone is written as
-one JSON object: `{"to", "text", "buttons", "attachments"}`. A bad line gets one error line on standard
-error and the next line is read.
+platform language hint), `"staff": true` and `"button": "<payload>"` instead of `"text"`. A line that
+starts with neither `{` nor `[` is plain text from the demo person. Every message the bot sends to anyone
+is written as one JSON object: `{"to", "text", "buttons", "attachments"}`. A bad line gets one error line
+on standard error and the next line is read.
 """
 
 from __future__ import annotations

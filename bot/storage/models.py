@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.storage.types import UTCDateTime
@@ -105,3 +105,40 @@ class AuditEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+
+class ButtonPayload(Base):
+    """Button payloads too long for a platform (Telegram: 64 bytes), kept behind a short stable key."""
+
+    __tablename__ = "button_payload"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class QuestionStatus(StrEnum):
+    OPEN = "open"  # the knowledge base could not answer; kept for staff
+    FORWARDED = "forwarded"  # the person asked for it to go to staff (posted to the staff channel)
+    ANSWERED = "answered"  # a staff answer reached the person
+
+
+class Question(Base):
+    """A question the knowledge base could not answer confidently."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    best_topic: Mapped[str | None] = mapped_column(String(50))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(20), default=QuestionStatus.OPEN.value)
+    created_at: Mapped[datetime]
+    forwarded_at: Mapped[datetime | None]
+    staff_channel: Mapped[str | None] = mapped_column(String(50))
+    staff_ts: Mapped[str | None] = mapped_column(String(50), index=True)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    answered_at: Mapped[datetime | None]

@@ -1,4 +1,4 @@
-"""foundation: people, cities, conversation state, audit
+"""foundation: people, cities, conversation state, audit, button payloads, questions
 
 Revision ID: 0001
 Revises: 
@@ -78,9 +78,39 @@ def upgrade() -> None:
     with op.batch_alter_table('platform_identity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_platform_identity_person_id'), ['person_id'], unique=False)
 
+    op.create_table('button_payload',
+    sa.Column('key', sa.String(length=32), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_button_payload'))
+    )
+    op.create_table('question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('best_topic', sa.String(length=50), nullable=True),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('forwarded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('staff_channel', sa.String(length=50), nullable=True),
+    sa.Column('staff_ts', sa.String(length=50), nullable=True),
+    sa.Column('answer_text', sa.Text(), nullable=True),
+    sa.Column('answered_by', sa.String(length=100), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_question_person_id_person'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_question'))
+    )
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_question_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_question_staff_ts'), ['staff_ts'], unique=False)
+
 
 
 def downgrade() -> None:
+    op.drop_table('question')
+    op.drop_table('button_payload')
     with op.batch_alter_table('platform_identity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_platform_identity_person_id'))
 

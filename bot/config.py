@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     bot_http_host: str = "0.0.0.0"
     bot_http_port: int = Field(default=8080, ge=1, le=65535)
 
+    # Delivery (outbox): see README "Delivery".
+    telegram_rate_per_s: float = Field(default=30.0, gt=0, le=1000)
+    delivery_rate_share: float = Field(default=0.97, gt=0, le=1)
+    delivery_lease_seconds: float = Field(default=60.0, ge=2, le=3600)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_workers: int = Field(default=4, ge=1, le=64)
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -23,8 +23,12 @@ from tests.emulators.slack import ManualClock, SlackEmulator
 
 STAFF_CHANNEL = "C0STAFF01"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-MODAL = {"type": "modal", "callback_id": "announce_modal",
-         "title": {"type": "plain_text", "text": "New announcement"}, "blocks": []}
+MODAL = {
+    "type": "modal",
+    "callback_id": "announce_modal",
+    "title": {"type": "plain_text", "text": "New announcement"},
+    "blocks": [],
+}
 
 
 @pytest.fixture
@@ -59,14 +63,14 @@ async def test_auth_test_names_the_bot(emu: SlackEmulator, client: AsyncWebClien
 
 async def test_post_update_and_thread_replies(emu: SlackEmulator, client: AsyncWebClient) -> None:
     parent = await client.chat_postMessage(channel=STAFF_CHANNEL, text="Sending to 120 cities")
-    reply = await client.chat_postMessage(channel=STAFF_CHANNEL, thread_ts=parent["ts"],
-                                          text="40 delivered", reply_broadcast=True)
+    reply = await client.chat_postMessage(
+        channel=STAFF_CHANNEL, thread_ts=parent["ts"], text="40 delivered", reply_broadcast=True
+    )
     assert float(reply["ts"]) > float(parent["ts"])
     assert reply["message"]["thread_ts"] == parent["ts"]
 
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*120 delivered*"}}]
-    updated = await client.chat_update(channel=STAFF_CHANNEL, ts=parent["ts"], text="Done",
-                                       blocks=blocks)
+    updated = await client.chat_update(channel=STAFF_CHANNEL, ts=parent["ts"], text="Done", blocks=blocks)
     assert updated["message"]["blocks"] == blocks
     [message, threaded] = emu.messages(STAFF_CHANNEL)
     assert message.text == "Done"
@@ -94,8 +98,9 @@ async def test_token_and_arguments_in_a_form_body(emu: SlackEmulator) -> None:
     """slack_sdk also sends form bodies, with blocks as JSON text and the token as a field."""
     tokenless = AsyncWebClient(base_url=emu.base_url)
     blocks = json.dumps([{"type": "section", "text": {"type": "plain_text", "text": "Hello"}}])
-    await tokenless.api_call("chat.postMessage", data={"token": emu.bot_token,
-                                                       "channel": "#scn-staff", "blocks": blocks})
+    await tokenless.api_call(
+        "chat.postMessage", data={"token": emu.bot_token, "channel": "#scn-staff", "blocks": blocks}
+    )
     [message] = emu.messages(STAFF_CHANNEL)
     assert message.blocks == json.loads(blocks)
 
@@ -104,8 +109,7 @@ async def test_token_and_arguments_in_a_form_body(emu: SlackEmulator) -> None:
 async def test_argument_and_content_errors(client: AsyncWebClient) -> None:
     error = await slack_error(client.api_call("chat.postMessage", json={"text": "hi"}))
     assert error.response["error"] == "invalid_arguments"
-    assert error.response["response_metadata"]["messages"] == [
-        "[ERROR] missing required field: channel"]
+    assert error.response["response_metadata"]["messages"] == ["[ERROR] missing required field: channel"]
     too_long = client.chat_postMessage(channel=STAFF_CHANNEL, text="a" * 40_001)
     assert (await slack_error(too_long)).response["error"] == "msg_too_long"
     no_text = client.api_call("chat.postMessage", json={"channel": STAFF_CHANNEL})
@@ -138,9 +142,7 @@ async def test_views_open_takes_each_fresh_trigger_once(
     assert missing.response["error"] == "not_found"
 
 
-async def test_conversations_members_pages_with_cursor(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_conversations_members_pages_with_cursor(emu: SlackEmulator, client: AsyncWebClient) -> None:
     everyone = [f"U{n:08d}" for n in range(7)]
     emu.add_channel("C0CITIES1", "focal-points", members=everyone)
     seen: list[str] = []
@@ -158,9 +160,7 @@ async def test_conversations_members_pages_with_cursor(
     assert error.response["error"] == "channel_not_found"
 
 
-async def test_ratelimited_call_carries_retry_after(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_ratelimited_call_carries_retry_after(emu: SlackEmulator, client: AsyncWebClient) -> None:
     emu.ratelimit_next(1, retry_after=7, method="chat.postMessage")
     error = await slack_error(client.chat_postMessage(channel=STAFF_CHANNEL, text="hi"))
     assert (error.response.status_code, error.response["error"]) == (429, "ratelimited")
@@ -193,9 +193,7 @@ async def test_post_message_limit_per_channel(
         await client.chat_postMessage(channel=STAFF_CHANNEL, text="limits off")
 
 
-async def test_faults_on_demand_and_unknown_methods(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_faults_on_demand_and_unknown_methods(emu: SlackEmulator, client: AsyncWebClient) -> None:
     emu.error_next("chat.postMessage", "is_archived")
     error = await slack_error(client.chat_postMessage(channel=STAFF_CHANNEL, text="hi"))
     assert error.response["error"] == "is_archived"
@@ -232,9 +230,7 @@ async def test_other_methods(emu: SlackEmulator, client: AsyncWebClient) -> None
     assert dm["channel"].startswith("D") and emu.messages("U0STAFF01")[0].text == "a direct message"
 
 
-async def test_wait_for_wakes_on_calls_and_times_out(
-    emu: SlackEmulator, client: AsyncWebClient
-) -> None:
+async def test_wait_for_wakes_on_calls_and_times_out(emu: SlackEmulator, client: AsyncWebClient) -> None:
     with pytest.raises(TimeoutError):
         await emu.wait_for(lambda: bool(emu.messages(STAFF_CHANNEL)), timeout=0.05)
     posting = asyncio.create_task(client.chat_postMessage(channel=STAFF_CHANNEL, text="now"))
@@ -267,7 +263,9 @@ def test_builders_parse_in_bolt() -> None:
     shortcut = _bolt_request(payloads.message_shortcut("forward", "Grant closes Friday", "17.01"))
     assert payload_utils.is_message_shortcut(shortcut.body)
     assert (shortcut.body["callback_id"], shortcut.body["message"]["text"]) == (
-        "forward", "Grant closes Friday")
+        "forward",
+        "Grant closes Friday",
+    )
 
     on_message = _bolt_request(payloads.block_actions("approve", "application:7", channel_id="C0X"))
     assert payload_utils.is_block_actions(on_message.body)
@@ -283,7 +281,10 @@ def test_builders_parse_in_bolt() -> None:
     assert payload_utils.is_view_submission(submission.body)
     view = submission.body["view"]
     assert (view["callback_id"], view["state"]["values"], view["private_metadata"]) == (
-        "announce_modal", values, '{"c": 1}')
+        "announce_modal",
+        values,
+        '{"c": 1}',
+    )
 
     reply = payloads.load_fixture("event_callback_thread_message")["event"]
     event = _bolt_request(payloads.event_callback(reply, event_id="Ev0SCN000042"))
@@ -307,7 +308,8 @@ async def test_signed_requests_through_a_bolt_app(emu: SlackEmulator) -> None:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
         sender = payloads.SlackRequestSender(
-            f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", SIGNING_SECRET)
+            f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", SIGNING_SECRET
+        )
         command = payloads.slash_command(text="announce hello")
         assert (await sender.post(*command, forged=True))[0] == 401
         assert (await sender.post(*command, timestamp=int(time.time()) - 360))[0] == 401

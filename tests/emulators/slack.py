@@ -83,8 +83,14 @@ class SlackMessage:
     reactions: dict[str, list[str]] = field(default_factory=dict)
 
     def as_api(self, bot_id: str, team_id: str) -> JSON:
-        shown: JSON = {"type": "message", "user": self.user, "bot_id": bot_id, "text": self.text,
-                       "ts": self.ts, "team": team_id}
+        shown: JSON = {
+            "type": "message",
+            "user": self.user,
+            "bot_id": bot_id,
+            "text": self.text,
+            "ts": self.ts,
+            "team": team_id,
+        }
         if self.blocks is not None:
             shown["blocks"] = self.blocks
         if self.thread_ts:
@@ -92,8 +98,9 @@ class SlackMessage:
         if self.edits:
             shown["edited"] = {"user": self.user, "ts": f"{self.edits[-1].replaced_at:.6f}"}
         if self.reactions:
-            shown["reactions"] = [{"name": name, "users": users, "count": len(users)}
-                                  for name, users in self.reactions.items()]
+            shown["reactions"] = [
+                {"name": name, "users": users, "count": len(users)} for name, users in self.reactions.items()
+            ]
         return shown
 
 
@@ -120,16 +127,27 @@ class SlackView:
     updates: list[JSON] = field(default_factory=list)
 
     def as_api(self, team_id: str, app_id: str, bot_id: str) -> JSON:
-        return {"id": self.id, "team_id": team_id, "type": self.payload.get("type", "modal"),
-                "blocks": self.payload.get("blocks", []),
-                "private_metadata": self.payload.get("private_metadata", ""),
-                "callback_id": self.payload.get("callback_id", ""), "state": {"values": {}},
-                "hash": self.hash, "title": self.payload.get("title"),
-                "clear_on_close": False, "notify_on_close": False,
-                "close": self.payload.get("close"), "submit": self.payload.get("submit"),
-                "previous_view_id": None, "root_view_id": self.id, "app_id": app_id,
-                "external_id": self.external_id or "", "app_installed_team_id": team_id,
-                "bot_id": bot_id}
+        return {
+            "id": self.id,
+            "team_id": team_id,
+            "type": self.payload.get("type", "modal"),
+            "blocks": self.payload.get("blocks", []),
+            "private_metadata": self.payload.get("private_metadata", ""),
+            "callback_id": self.payload.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": self.hash,
+            "title": self.payload.get("title"),
+            "clear_on_close": False,
+            "notify_on_close": False,
+            "close": self.payload.get("close"),
+            "submit": self.payload.get("submit"),
+            "previous_view_id": None,
+            "root_view_id": self.id,
+            "app_id": app_id,
+            "external_id": self.external_id or "",
+            "app_installed_team_id": team_id,
+            "bot_id": bot_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -164,8 +182,9 @@ class RecordedCall:
 class _Refusal(Exception):
     """Ends a method with Slack's answer to a bad call (HTTP 200 with ok false unless told)."""
 
-    def __init__(self, error: str, status: int = 200, headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, error: str, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(error)
         self.status, self.headers = status, headers or {}
         self.body: JSON = {"ok": False, "error": error, **extra}
@@ -197,11 +216,20 @@ def _structured(value: Any, error: str) -> Any:
 class SlackEmulator:
     """The Slack Web API for one workspace with one bot; see the module docstring."""
 
-    def __init__(self, bot_token: str = "xoxb-scn-test-token", *, team_id: str = "T0SCN0001",
-                 team_domain: str = "strongcities", bot_user_id: str = "U0SCNBOT1",
-                 bot_id: str = "B0SCNBOT1", app_id: str = "A0SCNAPP1",
-                 clock: Callable[[], float] = time.time, post_message_per_second: float = 1.0,
-                 post_message_burst: int = 3, rate_limits: bool = True) -> None:
+    def __init__(
+        self,
+        bot_token: str = "xoxb-scn-test-token",
+        *,
+        team_id: str = "T0SCN0001",
+        team_domain: str = "strongcities",
+        bot_user_id: str = "U0SCNBOT1",
+        bot_id: str = "B0SCNBOT1",
+        app_id: str = "A0SCNAPP1",
+        clock: Callable[[], float] = time.time,
+        post_message_per_second: float = 1.0,
+        post_message_burst: int = 3,
+        rate_limits: bool = True,
+    ) -> None:
         self.bot_token, self.team_id, self.team_domain = bot_token, team_id, team_domain
         self.bot_user_id, self.bot_id, self.app_id = bot_user_id, bot_id, app_id
         self.clock = clock
@@ -225,11 +253,16 @@ class SlackEmulator:
         self._condition = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], JSON]] = {
-            "auth.test": self._auth_test, "chat.postMessage": self._chat_post_message,
-            "chat.update": self._chat_update, "chat.postEphemeral": self._chat_post_ephemeral,
-            "chat.getPermalink": self._chat_get_permalink, "views.open": self._views_open,
-            "views.update": self._views_update, "views.push": self._views_push,
-            "users.info": self._users_info, "conversations.members": self._conversations_members,
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.push": self._views_push,
+            "users.info": self._users_info,
+            "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
             "conversations.replies": self._conversations_replies,
             "reactions.add": self._reactions_add,
@@ -254,8 +287,9 @@ class SlackEmulator:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     def client(self, **options: Any) -> AsyncWebClient:
@@ -263,15 +297,22 @@ class SlackEmulator:
         return AsyncWebClient(token=self.bot_token, base_url=self.base_url, **options)
 
     # ---- test-side state ----------------------------------------------------------------------
-    def add_user(self, user_id: str, name: str, real_name: str | None = None,
-                 tz: str = "Europe/London", is_bot: bool = False,
-                 locale: str = "en-GB") -> SlackUser:
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        tz: str = "Europe/London",
+        is_bot: bool = False,
+        locale: str = "en-GB",
+    ) -> SlackUser:
         user = SlackUser(user_id, name, real_name or name, tz, is_bot, locale)
         self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str, members: list[str] | None = None,
-                    is_private: bool = False) -> SlackChannel:
+    def add_channel(
+        self, channel_id: str, name: str, members: list[str] | None = None, is_private: bool = False
+    ) -> SlackChannel:
         channel = SlackChannel(channel_id, name, list(members or []), is_private)
         self.channels[channel_id] = channel
         return channel
@@ -388,7 +429,8 @@ class SlackEmulator:
         if reference in self.users:  # posting to a user id opens the bot's DM with them
             dm_id = self._dm_id(reference)
             return self.channels.setdefault(
-                dm_id, SlackChannel(dm_id, reference, [reference, self.bot_user_id], True, True))
+                dm_id, SlackChannel(dm_id, reference, [reference, self.bot_user_id], True, True)
+            )
         for channel in self.channels.values():
             if channel.name == reference.lstrip("#"):
                 return channel
@@ -451,9 +493,15 @@ class SlackEmulator:
 
     # ---- methods ------------------------------------------------------------------------------
     def _auth_test(self, args: JSON) -> JSON:
-        return {"url": f"https://{self.team_domain}.slack.com/", "team": "Strong Cities Network",
-                "user": "scn-bot", "team_id": self.team_id, "user_id": self.bot_user_id,
-                "bot_id": self.bot_id, "is_enterprise_install": False}
+        return {
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": "Strong Cities Network",
+            "user": "scn-bot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def _chat_post_message(self, args: JSON) -> JSON:
         self._require(args, "channel")
@@ -464,12 +512,18 @@ class SlackEmulator:
         if thread_ts is not None:  # a reply to a reply joins the parent's thread, as in Slack
             parent = next((m for m in self._messages if m.ts == thread_ts), None)
             thread_ts = (parent.thread_ts or parent.ts) if parent is not None else str(thread_ts)
-        message = SlackMessage(channel.id, self._next_ts(), text or "", blocks, self.bot_user_id,
-                               thread_ts, _flag(args.get("reply_broadcast")),
-                               _flag(args.get("mrkdwn", True)))
+        message = SlackMessage(
+            channel.id,
+            self._next_ts(),
+            text or "",
+            blocks,
+            self.bot_user_id,
+            thread_ts,
+            _flag(args.get("reply_broadcast")),
+            _flag(args.get("mrkdwn", True)),
+        )
         self._messages.append(message)
-        return {"channel": channel.id, "ts": message.ts,
-                "message": message.as_api(self.bot_id, self.team_id)}
+        return {"channel": channel.id, "ts": message.ts, "message": message.as_api(self.bot_id, self.team_id)}
 
     def _chat_update(self, args: JSON) -> JSON:
         self._require(args, "channel", "ts")
@@ -479,8 +533,12 @@ class SlackEmulator:
         message.edits.append(SlackEdit(message.text, message.blocks, self.clock()))
         message.text = text if text is not None else message.text
         message.blocks = blocks if blocks is not None else message.blocks
-        return {"channel": channel.id, "ts": message.ts, "text": message.text,
-                "message": message.as_api(self.bot_id, self.team_id)}
+        return {
+            "channel": channel.id,
+            "ts": message.ts,
+            "text": message.text,
+            "message": message.as_api(self.bot_id, self.team_id),
+        }
 
     def _chat_post_ephemeral(self, args: JSON) -> JSON:
         self._require(args, "channel", "user")
@@ -488,8 +546,9 @@ class SlackEmulator:
         if channel.members and user not in channel.members:
             raise _Refusal("user_not_in_channel")
         text, blocks = self._content(args)
-        ephemeral = SlackEphemeral(channel.id, user, text or "", blocks,
-                                   args.get("thread_ts") or None, self._next_ts())
+        ephemeral = SlackEphemeral(
+            channel.id, user, text or "", blocks, args.get("thread_ts") or None, self._next_ts()
+        )
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral.message_ts}
 
@@ -504,8 +563,14 @@ class SlackEmulator:
         self._require(args, "trigger_id", "view")
         payload = self._view_payload(args)
         self._take_trigger(str(args["trigger_id"]))
-        view = SlackView(f"V0{next(self._serial):09X}", payload, self._new_hash(),
-                         str(args["trigger_id"]), payload.get("external_id") or None, pushed)
+        view = SlackView(
+            f"V0{next(self._serial):09X}",
+            payload,
+            self._new_hash(),
+            str(args["trigger_id"]),
+            payload.get("external_id") or None,
+            pushed,
+        )
         self.views[view.id] = view
         return {"view": view.as_api(self.team_id, self.app_id, self.bot_id)}
 
@@ -517,9 +582,15 @@ class SlackEmulator:
         if not args.get("view_id") and not args.get("external_id"):
             raise _missing("view_id")
         payload = self._view_payload(args)
-        view = next((v for v in self.views.values() if v.id == args.get("view_id")
-                     or (args.get("external_id") and v.external_id == args.get("external_id"))),
-                    None)
+        view = next(
+            (
+                v
+                for v in self.views.values()
+                if v.id == args.get("view_id")
+                or (args.get("external_id") and v.external_id == args.get("external_id"))
+            ),
+            None,
+        )
         if view is None:
             raise _Refusal("not_found")
         if args.get("hash") and args["hash"] != view.hash:
@@ -536,12 +607,18 @@ class SlackEmulator:
         now = datetime.now(ZoneInfo(user.tz))
         offset = now.utcoffset()
         shown: JSON = {
-            "id": user.id, "team_id": self.team_id, "name": user.name, "deleted": False,
-            "real_name": user.real_name, "tz": user.tz, "tz_label": now.tzname(),
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "deleted": False,
+            "real_name": user.real_name,
+            "tz": user.tz,
+            "tz_label": now.tzname(),
             "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
-            "is_bot": user.is_bot, "is_admin": False, "is_app_user": False,
-            "profile": {"real_name": user.real_name, "display_name": user.name,
-                        "team": self.team_id},
+            "is_bot": user.is_bot,
+            "is_admin": False,
+            "is_app_user": False,
+            "profile": {"real_name": user.real_name, "display_name": user.name, "team": self.team_id},
         }
         if _flag(args.get("include_locale")):
             shown["locale"] = user.locale
@@ -557,18 +634,26 @@ class SlackEmulator:
                 start = members.index(base64.b64decode(str(args["cursor"])).decode()[5:])
             except (ValueError, binascii.Error):
                 raise _Refusal("invalid_cursor") from None
-        page = members[start:start + limit]
-        rest = members[start + limit:]
+        page = members[start : start + limit]
+        rest = members[start + limit :]
         cursor = base64.b64encode(f"user:{rest[0]}".encode()).decode() if rest else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_info(self, args: JSON) -> JSON:
         self._require(args, "channel")
         channel = self._channel(str(args["channel"]))
-        return {"channel": {"id": channel.id, "name": channel.name, "is_channel": not channel.is_im,
-                            "is_private": channel.is_private, "is_im": channel.is_im,
-                            "is_member": self.bot_user_id in channel.members,
-                            "num_members": len(channel.members), "created": 1_600_000_000}}
+        return {
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_channel": not channel.is_im,
+                "is_private": channel.is_private,
+                "is_im": channel.is_im,
+                "is_member": self.bot_user_id in channel.members,
+                "num_members": len(channel.members),
+                "created": 1_600_000_000,
+            }
+        }
 
     def _conversations_replies(self, args: JSON) -> JSON:
         self._require(args, "channel", "ts")
@@ -580,11 +665,13 @@ class SlackEmulator:
         thread = self.messages(channel.id, asked.thread_ts or asked.ts)
         shown = [m.as_api(self.bot_id, self.team_id) for m in thread]
         if len(thread) > 1:
-            shown[0].update(thread_ts=thread[0].ts, reply_count=len(thread) - 1,
-                            reply_users=sorted({m.user for m in thread[1:]}),
-                            latest_reply=thread[-1].ts)
-        return {"messages": shown, "has_more": False,
-                "response_metadata": {"next_cursor": ""}}
+            shown[0].update(
+                thread_ts=thread[0].ts,
+                reply_count=len(thread) - 1,
+                reply_users=sorted({m.user for m in thread[1:]}),
+                latest_reply=thread[-1].ts,
+            )
+        return {"messages": shown, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _reactions_add(self, args: JSON) -> JSON:
         self._require(args, "channel", "timestamp", "name")

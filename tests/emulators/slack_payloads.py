@@ -143,9 +143,7 @@ def block_actions(
         payload["message"] = copy.deepcopy(message)
     if channel_id is not None:
         payload["channel"]["id"] = channel_id
-    payload["container"].update(
-        message_ts=payload["message"]["ts"], channel_id=payload["channel"]["id"]
-    )
+    payload["container"].update(message_ts=payload["message"]["ts"], channel_id=payload["channel"]["id"])
     return _interactivity(payload)
 
 

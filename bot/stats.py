@@ -1,0 +1,93 @@
+"""Numbers for staff: focal points by status and language, this week's questions, deliveries, events.
+
+"This week" is the seven days up to now. Events belong to another feature: until a table named `event`
+joins the metadata, upcoming events are reported as none (`events_known` False), never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.delivery import Delivery
+from bot.storage.models import Base, Person, PlatformIdentity, Question, Role
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    focal_points_by_status: dict[str, int]  # reachable / unreachable
+    focal_points_by_language: dict[str, int]
+    questions_unanswered_by_kb: int  # asked this week, not answered by the knowledge base
+    questions_handed_off: int  # forwarded to staff this week
+    questions_answered_by_staff: int  # answered by staff this week
+    deliveries_by_status: dict[str, int]  # messages created this week
+    upcoming_events: int
+    events_known: bool
+
+
+async def gather(session: AsyncSession, now: datetime, *, default_language: str = "en") -> Stats:
+    since = now - WEEK
+    reachable = (
+        select(PlatformIdentity.person_id)
+        .where(PlatformIdentity.unreachable_at.is_(None), PlatformIdentity.platform != "slack")
+        .scalar_subquery()
+    )
+    focal = Person.role == Role.FOCAL_POINT.value
+    reached = await _count(session, select(func.count()).where(focal, Person.id.in_(reachable)))
+    total = await _count(session, select(func.count()).select_from(Person).where(focal))
+    language = func.coalesce(Person.language, default_language)
+    languages = await session.execute(select(language, func.count()).where(focal).group_by(language))
+    deliveries = await session.execute(
+        select(Delivery.status, func.count()).where(Delivery.created_at >= since).group_by(Delivery.status)
+    )
+    asked = select(func.count()).select_from(Question)
+    upcoming, known = await _upcoming_events(session, now)
+    return Stats(
+        focal_points_by_status={"reachable": reached, "unreachable": total - reached},
+        focal_points_by_language=dict(sorted((str(k), int(v)) for k, v in languages.all())),
+        questions_unanswered_by_kb=await _count(session, asked.where(Question.created_at >= since)),
+        questions_handed_off=await _count(session, asked.where(Question.forwarded_at >= since)),
+        questions_answered_by_staff=await _count(session, asked.where(Question.answered_at >= since)),
+        deliveries_by_status=dict(sorted((str(k), int(v)) for k, v in deliveries.all())),
+        upcoming_events=upcoming,
+        events_known=known,
+    )
+
+
+async def _count(session: AsyncSession, query: object) -> int:
+    return int(await session.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[int, bool]:
+    """Events starting from now on, once the events feature has created its table."""
+    table = Base.metadata.tables.get("event")
+    if table is None or "starts_at" not in table.c:
+        return 0, False
+    query = select(func.count()).select_from(table).where(table.c.starts_at >= now)
+    if "cancelled_at" in table.c:
+        query = query.where(table.c.cancelled_at.is_(None))
+    return await _count(session, query), True
+
+
+def as_text(stats: Stats) -> str:
+    """The report as Slack mrkdwn."""
+
+    def joined(counts: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
+
+    events = f"{stats.upcoming_events}" if stats.events_known else "0 (no events yet)"
+    return "\n".join([
+        "*Strong Cities Network: this week*",
+        f"*Focal points* by status: {joined(stats.focal_points_by_status)}",
+        f"*Focal points* by language: {joined(stats.focal_points_by_language)}",
+        f"*Questions* the knowledge base could not answer: {stats.questions_unanswered_by_kb}; "
+        f"handed off to staff: {stats.questions_handed_off}; answered by staff: "
+        f"{stats.questions_answered_by_staff}",
+        f"*Deliveries* by status: {joined(stats.deliveries_by_status)}",
+        f"*Upcoming events*: {events}",
+    ])  # fmt: skip

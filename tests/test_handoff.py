@@ -1,0 +1,156 @@
+"""A question the knowledge base could not answer goes to staff in Slack; their thread reply comes back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.adapters.slack_staff import SUGGEST_ACTION
+from bot.app import BotApp
+from bot.config import Settings
+from bot.handoff import ANSWER_HEADING
+from bot.storage.delivery import Delivery
+from bot.storage.models import AuditEntry, Question
+from bot.storage.staff import KnowledgeSuggestion
+from tests.emulators import slack_payloads as payloads
+from tests.emulators.slack import SlackEmulator, SlackMessage
+from tests.emulators.telegram import TelegramEmulator, TgUser
+from tests.slack_harness import (
+    CHANNEL_MEMBER,
+    OUTSIDER,
+    STAFF_CHANNEL,
+    RunningBot,
+    add_focal_point,
+    populate,
+    running_platforms,
+    slack_emulator,
+)
+from tests.telegram_harness import TelegramChat
+
+QUESTION = "Quel temps fera-t-il à Lisbonne pendant la réunion de mars ?"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    async with slack_emulator() as emulator:
+        populate(emulator)
+        yield emulator
+
+
+@pytest.fixture
+async def bot(
+    app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
+) -> AsyncIterator[RunningBot]:
+    async with running_platforms(app, settings, slack, telegram_emulator) as running:
+        yield running
+
+
+async def forwarded_question(bot: RunningBot) -> tuple[TelegramChat, SlackMessage]:
+    """Marie, focal point for Lisbon, asks in French, the bot is unsure, she sends it to the team."""
+    assert bot.telegram is not None
+    chat_id = await add_focal_point(
+        bot.app, "Marie", "fr", ("Lisbon", "Portugal", "Europe"), telegram=bot.telegram
+    )
+    chat = TelegramChat(bot.telegram, TgUser(chat_id, "Marie", "fr", None))
+    await chat.send(QUESTION)
+    unsure = await chat.expect_reply()
+    await chat.press(
+        unsure, bot.app.services.catalogs.translator("fr").gettext("Send my question to the team")
+    )
+    await bot.slack.wait_for(lambda: bool(bot.slack.messages(STAFF_CHANNEL)))  # posted by the outbox
+    assert bot.runtime.deliveries is not None and await bot.runtime.deliveries.drain(within=5)  # recorded
+    return chat, bot.slack.messages(STAFF_CHANNEL)[0]
+
+
+def thread_reply(parent_ts: str, text: str, ts: str, user: str = CHANNEL_MEMBER) -> tuple[bytes, str]:
+    event: dict[str, Any] = {
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "thread_ts": parent_ts,
+        "parent_user_id": "U0SCNBOT1",
+        "channel": STAFF_CHANNEL,
+        "event_ts": ts,
+        "channel_type": "channel",
+        "team": "T0SCN0001",
+    }
+    return payloads.event_callback(event, event_id=f"Ev{ts.replace('.', '')}")
+
+
+async def test_a_staff_reply_in_the_thread_reaches_the_focal_point_as_from_the_team(bot: RunningBot) -> None:
+    chat, post = await forwarded_question(bot)
+    assert bot.telegram is not None
+    assert "Marie" in post.text and "Lisbon, Portugal" in post.text and "French (fr)" in post.text
+    assert QUESTION in post.text
+    answer = "Light rain, bring an umbrella: *see* <https://scn.org/weather|the forecast> &amp; more"
+    status, _ = await bot.post(*thread_reply(post.ts, answer, "1800000000.000100"))
+    assert status == 200
+    messages = await bot.telegram.wait_for_messages(chat.chat_id, chat.seen + 1)
+    delivered = messages[-1]
+    heading = bot.app.services.catalogs.translator("fr").gettext(ANSWER_HEADING)
+    assert delivered.text == (
+        f"<b>{heading}</b>\n\nLight rain, bring an umbrella: <b>see</b> "
+        '<a href="https://scn.org/weather">the forecast</a> &amp; more'
+    )
+    async with bot.app.database.session() as session:
+        question = (await session.scalars(select(Question))).one()
+    assert (question.status, question.answered_by, question.staff_ts) == ("answered", CHANNEL_MEMBER, post.ts)
+    assert question.answer_text is not None and question.answer_text.startswith("Light rain")
+    await bot.slack.wait_for(lambda: len(bot.slack.messages(STAFF_CHANNEL, post.ts)) == 2)
+    confirmation = bot.slack.messages(STAFF_CHANNEL, post.ts)[1]
+    assert "Sent to Marie (Lisbon, Portugal) on telegram" in confirmation.text
+
+    # Slack delivers the same event again: nothing is sent twice.
+    assert (await bot.post(*thread_reply(post.ts, answer, "1800000000.000100")))[0] == 200
+    await bot.post(*payloads.slash_command(text="help", user_id=CHANNEL_MEMBER))  # a request after it
+    assert len(bot.telegram.sent_messages(chat.chat_id)) == len(messages)
+
+    # The answer becomes a suggested knowledge-base entry, kept for review.
+    button = confirmation.blocks[1]["elements"][0] if confirmation.blocks else {}
+    assert button["action_id"] == SUGGEST_ACTION
+    message = {"type": "message", "text": confirmation.text, "ts": confirmation.ts, "thread_ts": post.ts}
+    click = payloads.block_actions(
+        SUGGEST_ACTION, button["value"], user_id=CHANNEL_MEMBER, channel_id=STAFF_CHANNEL, message=message
+    )
+    assert (await bot.post(*click))[0] == 200
+    await bot.slack.wait_for(lambda: len(bot.slack.messages(STAFF_CHANNEL, post.ts)) == 3)
+    assert "Kept for review" in bot.slack.messages(STAFF_CHANNEL, post.ts)[2].text
+    async with bot.app.database.session() as session:
+        suggestion = (await session.scalars(select(KnowledgeSuggestion))).one()
+    assert (suggestion.status, suggestion.language, suggestion.question_text) == ("pending", "fr", QUESTION)
+    assert suggestion.answer_text.startswith("Light rain") and suggestion.suggested_by == CHANNEL_MEMBER
+
+
+async def test_a_reply_from_someone_not_staff_is_not_sent_and_is_audited(bot: RunningBot) -> None:
+    chat, post = await forwarded_question(bot)
+    assert (await bot.post(*thread_reply(post.ts, "I'll answer!", "1800000000.000200", user=OUTSIDER)))[
+        0
+    ] == 200
+    await bot.slack.wait_for(lambda: bool(bot.slack.messages(OUTSIDER)))  # not in the channel: a DM
+    assert "only for the Strong Cities Network" in bot.slack.messages(OUTSIDER)[0].text
+    assert bot.telegram is not None and len(bot.telegram.sent_messages(chat.chat_id)) == chat.seen
+    async with bot.app.database.session() as session:
+        question = (await session.scalars(select(Question))).one()
+        refusals = (
+            await session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "refused"))
+        ).all()
+    assert question.status == "forwarded"
+    assert refusals == [{"user": OUTSIDER, "action": "question:answer"}]
+
+
+async def test_a_thread_the_outbox_did_not_record_is_read_back_from_slack(bot: RunningBot) -> None:
+    """A crash between posting and recording leaves the post unrecorded; its thread still works."""
+    chat, post = await forwarded_question(bot)
+    async with bot.app.database.session() as session:
+        await session.execute(update(Delivery).values(platform_message_id=None))
+        await session.execute(update(Question).values(staff_ts=None))
+    assert (await bot.post(*thread_reply(post.ts, "Yes.", "1800000000.000300")))[0] == 200
+    assert bot.telegram is not None
+    delivered = (await bot.telegram.wait_for_messages(chat.chat_id, chat.seen + 1))[-1]
+    assert delivered.text is not None and delivered.text.endswith("\n\nYes.")
+    async with bot.app.database.session() as session:
+        assert (await session.scalars(select(Question.staff_ts))).one() == post.ts

@@ -5,6 +5,7 @@ python run_bot.py console [--jsonl] [--name N] [--lang L] [--staff]
 python run_bot.py db upgrade|current|revision -m MSG
 python run_bot.py i18n check|extract|init LANG
 python run_bot.py content check
+python run_bot.py outbox demo-batch --platform telegram --recipients 2000 | outbox status
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from bot.adapters.web import WebServer
 from bot.app import BotApp, SchemaOutdated
 from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
+from bot.content import ContentError
+from bot.delivery.runner import DeliveryRunner, print_progress
 from bot.logs import setup_logging
 from bot.payloads import PayloadStore
 from bot.storage.database import Database
@@ -36,10 +39,25 @@ def build_app(
     database: Database | None = None,
     flood_limit: bool = True,
 ) -> BotApp:
-    """The whole bot, as run in production and in tests (the handlers' routers plugged into the core)."""
-    import handlers
+    """The whole bot, as run in production and in tests (the handlers' routers plugged into the core).
 
-    return BotApp(settings, handlers.routers(), clock=clock, database=database, flood_limit=flood_limit)
+    Raises `ContentError` when the knowledge base cannot be loaded.
+    """
+    import handlers
+    from bot.knowledge import KnowledgeBase
+    from bot.language import LanguageDetector
+
+    knowledge = KnowledgeBase.load(settings.bot_content_dir)
+    detector = LanguageDetector()
+    return BotApp(
+        settings,
+        handlers.routers(),
+        clock=clock,
+        database=database,
+        flood_limit=flood_limit,
+        detector=detector,
+        knowledge=knowledge,
+    )
 
 
 async def run_console(settings: Settings, args: argparse.Namespace) -> int:
@@ -48,7 +66,11 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
     scripted = args.jsonl
     app = build_app(settings, flood_limit=not scripted)
     await app.start()
-    adapter = ConsoleAdapter(app.handle, jsonl=scripted, addressed=not sys.stdin.isatty())
+    deliveries = delivery_runner(app, settings)
+    deliveries.listeners.subscribe("console:", print_progress(sys.stderr))
+    handle = deliveries.count_direct_replies(app.handle)
+    adapter = ConsoleAdapter(handle, jsonl=scripted, addressed=not sys.stdin.isatty())
+    await deliveries.start([adapter])  # deliveries to demo people are printed like replies
     defaults: dict[str, Any] = {"language_hint": args.lang, "is_staff": args.staff}
     try:
         if scripted:
@@ -63,7 +85,10 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
             errors = await adapter.run(prompt, greet_as=args.name, defaults=defaults)
         else:
             errors = await adapter.run(defaults=defaults)
+        if scripted:
+            await deliveries.drain()  # exit only once what the input caused has been delivered
     finally:
+        await deliveries.stop()
         await app.close()
     return 1 if errors and scripted and args.strict else 0
 
@@ -93,8 +118,11 @@ class PlatformRuntime:
     def __init__(self) -> None:
         self.adapters: list[Adapter] = []
         self.web: WebServer | None = None
+        self.deliveries: DeliveryRunner | None = None
 
     async def stop(self) -> None:
+        if self.deliveries is not None:
+            await self.deliveries.stop()  # finish and record the sends under way first
         for adapter in reversed(self.adapters):
             await adapter.stop()
         if self.web is not None:
@@ -104,6 +132,7 @@ class PlatformRuntime:
 async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
     """Build and start the adapters for the configured platforms, and the web server they need."""
     runtime = PlatformRuntime()
+    deliveries = delivery_runner(app, settings)
     web = WebServer(settings.bot_http_host, settings.bot_http_port)
     web.add_check("database", app.database.ping)
     if settings.telegram_bot_token is not None:
@@ -111,7 +140,7 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
 
         telegram = TelegramAdapter(
             settings.telegram_bot_token.get_secret_value(),
-            app.handle,
+            deliveries.count_direct_replies(app.handle),
             PayloadStore(app.database, app.services.clock),
             base_url=settings.telegram_api_base_url,
             webhook_url=settings.telegram_webhook_url,
@@ -124,11 +153,48 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
         )
         web.add_check("telegram", telegram.healthy)
         runtime.adapters.append(telegram)
+    if settings.slack_bot_token is not None:
+        from bot.adapters.slack import SlackAdapter
+        from bot.handoff import staff_notifier
+
+        slack = SlackAdapter.from_settings(settings, app.services, web)
+        deliveries.listeners.subscribe("slack:", slack.reporter)  # announcement reports in their thread
+        if settings.slack_staff_channel:
+            app.services.staff_notifier = staff_notifier(settings.slack_staff_channel)
+        web.add_check("slack", slack.healthy)
+        runtime.adapters.append(slack)
     await web.start()  # /healthz always; the Telegram webhook and Slack HTTP endpoint when configured
     runtime.web = web
     for adapter in runtime.adapters:
         await adapter.start()
+    await deliveries.start(runtime.adapters)  # one outbox deliverer per platform adapter
+    runtime.deliveries = deliveries
     return runtime
+
+
+def delivery_runner(app: BotApp, settings: Settings) -> DeliveryRunner:
+    return DeliveryRunner(app.database, settings, app.services.outbox, app.services.clock)
+
+
+async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.delivery.demo import enqueue_demo_batch, outbox_status
+
+    database = Database(settings.database_url)
+    try:
+        if database.is_sqlite:
+            await database.upgrade()
+        if args.action == "demo-batch":
+            batch_id, added = await enqueue_demo_batch(
+                database, SystemClock(), platform=args.platform, recipients=args.recipients,
+                first_chat=args.first_chat, key=args.key,
+            )  # fmt: skip
+            print(f"batch {batch_id}: {added} new message(s) for {args.platform}")
+        else:
+            print("\n".join(await outbox_status(database)))
+    finally:
+        await database.dispose()
+    return 0
 
 
 async def db_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -173,6 +239,16 @@ def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def content_command(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content import check_content
+
+    problems = check_content(settings.bot_content_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"content check: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="run_bot.py", description="Strong Cities Network assistant")
     root.set_defaults(command="run", jsonl=False, name="demo", lang=None, staff=False, strict=False)
@@ -189,6 +265,14 @@ def parser() -> argparse.ArgumentParser:
     i18n = sub.add_parser("i18n", help="translation catalogues")
     i18n.add_argument("action", choices=["check", "extract", "init"])
     i18n.add_argument("language", nargs="?")
+    content = sub.add_parser("content", help="the knowledge base")
+    content.add_argument("action", choices=["check"])
+    outbox = sub.add_parser("outbox", help="enqueue a demo batch, or show the outbox's counters")
+    outbox.add_argument("action", choices=["demo-batch", "status"])
+    outbox.add_argument("--platform", default="console")
+    outbox.add_argument("--recipients", type=int, default=3)
+    outbox.add_argument("--first-chat", type=int, default=100_000)
+    outbox.add_argument("--key", default="demo", help="batch key: the same key twice enqueues once")
     return root
 
 
@@ -199,13 +283,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
-    log_file = (
-        settings.bot_data_dir / "bot.log"
-        if args.command == "console" and not args.jsonl and sys.stdin.isatty()
-        else None
+    # The console is a chat on the terminal: standard error carries only input errors and delivery
+    # progress there, so the log goes to a file.
+    console = args.command == "console" or (
+        args.command in ("run", None)
+        and settings.telegram_bot_token is None
+        and settings.slack_bot_token is None
     )
-    if args.command == "run" and settings.telegram_bot_token is None and sys.stdin.isatty():
-        log_file = settings.bot_data_dir / "bot.log"
+    log_file = settings.bot_data_dir / "bot.log" if console else None
     setup_logging(settings.bot_log_level, settings.secret_values(), file=log_file)
     try:
         if args.command in ("run", None):
@@ -216,7 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(db_command(settings, args))
         if args.command == "i18n":
             return i18n_command(settings, args)
-    except SchemaOutdated as error:
+        if args.command == "content":
+            return content_command(settings, args)
+        if args.command == "outbox":
+            return asyncio.run(outbox_command(settings, args))
+    except (SchemaOutdated, ContentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

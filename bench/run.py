@@ -20,6 +20,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 SCENARIOS: dict[str, str] = {
     "dispatch": "bench.dispatch:run_dispatch_bench",
     "answer": "bench.answer:run_answer_bench",
+    "fanout": "bench.fanout:run_fanout_bench",
 }
 
 

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.flood import FloodLimiter
 from bot.i18n import Catalogs
+from bot.knowledge import KnowledgeBase
 from bot.messages import Incoming, Reply
 from bot.routing import Router, Routes
 from bot.services import LanguageDetecting, Services
@@ -35,6 +36,7 @@ class BotApp:
         database: Database | None = None,
         flood_limit: bool = True,
         detector: LanguageDetecting | None = None,
+        knowledge: KnowledgeBase | None = None,
     ) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
@@ -48,6 +50,7 @@ class BotApp:
             if flood_limit
             else None,
             detector=detector,
+            knowledge=knowledge,
         )
         self.dispatcher = Dispatcher(self.services)
 
@@ -74,7 +77,9 @@ class BotApp:
         for language in self.services.catalogs.languages:
             translator = self.services.catalogs.translator(language)
             menus[language] = [
-                (c.name, translator.gettext(c.description or "")) for c in self.services.routes.menu()
+                (command.name, translator.gettext(command.description))
+                for command in self.services.routes.menu()
+                if command.description
             ]
         return menus
 

@@ -29,6 +29,7 @@ class Context:
     _identity: PlatformIdentity | None = None
     _conversation: Conversation | None = None
     translator: Translator | None = None
+    person_id: int | None = None  # plain copy: readable even after a rollback expired the ORM object
     # Set by the language middleware: a supported language the message was confidently written in that
     # differs from the reply language (offer to switch), or an unsupported one (answer in English + note).
     language_offer: str | None = None

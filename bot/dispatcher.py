@@ -63,7 +63,7 @@ class Dispatcher:
             incoming.platform,
             incoming.kind,
             incoming.command or "-",
-            ctx._person.id if ctx and ctx._person else "-",
+            ctx.person_id if ctx and ctx.person_id is not None else "-",
             ctx.translator.language if ctx and ctx.translator else "-",
             len(replies),
             outcome,

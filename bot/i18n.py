@@ -133,10 +133,11 @@ def _compile(po_path: Path, language: str) -> NullTranslations:
     return Translations(buffer, domain=DOMAIN)
 
 
-def language_name(language: str) -> str:
-    """The language's own name for itself ("العربية", "Français"), for language pickers."""
+def language_name(language: str, in_language: str | None = None) -> str:
+    """The language's name: its own name for itself ("العربية", "Français") for pickers, or its name in
+    `in_language` ("German" in English) for sentences."""
     try:
-        name = Locale.parse(language).get_display_name(language) or language
+        name = Locale.parse(language).get_display_name(in_language or language) or language
     except (ValueError, LookupError):
         return language
     return name[:1].upper() + name[1:]

@@ -56,5 +56,6 @@ def setup_logging(level: str, secrets: Iterable[str] = (), file: Path | None = N
         "aiohttp.access",
         "slack_bolt",
         "slack_sdk",
+        "alembic",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -23,6 +23,8 @@ FLOOD_WARNING = N_("You are sending messages very quickly. Please wait a minute,
 
 async def identify_person(ctx: Context, call_next: Next) -> list[Reply]:
     ctx._person, ctx._identity = await identify(ctx.session, ctx.incoming, ctx.clock)
+    await ctx.session.flush()  # a new person gets an id now
+    ctx.person_id = ctx._person.id
     return await call_next(ctx)
 
 
@@ -83,7 +85,7 @@ async def limit_flood(ctx: Context, call_next: Next) -> list[Reply]:
 async def write_audit(ctx: Context, call_next: Next) -> list[Reply]:
     """Persist what handlers flagged for audit (staff actions, refusals, consents) with the message."""
     replies = await call_next(ctx)
-    person_id = ctx._person.id if ctx._person is not None else None
+    person_id = ctx.person_id
     for action, detail in ctx.audit_events:
         ctx.session.add(
             AuditEntry(

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.outbox import Outbox
 from bot.flood import FloodLimiter
 from bot.i18n import Catalogs
+from bot.knowledge import KnowledgeBase
 from bot.routing import Routes
 from bot.storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.storage.models import Question
+
+StaffNotifier: TypeAlias = Callable[["Context", "Question"], Awaitable[None]]
 
 
 @dataclass
@@ -22,6 +31,14 @@ class Services:
     routes: Routes
     flood: FloodLimiter | None
     detector: LanguageDetecting | None = None
+    knowledge: KnowledgeBase | None = None
+    # Posts a forwarded question where staff see it (the Slack adapter sets it); None: kept in the database.
+    staff_notifier: StaffNotifier | None = None
+    # Everything that is not a direct reply goes through the outbox (bot.delivery); built from the clock.
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(self.clock)
 
 
 class LanguageDetecting(Protocol):

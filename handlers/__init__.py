@@ -7,6 +7,14 @@ from bot.routing import Router
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their commands appear in menus."""
-    from handlers import fallback, help, language, profile, start
+    from handlers import fallback, help, language, mydata, profile, questions, start
 
-    return [start.router, help.router, language.router, profile.router, fallback.router]
+    return [
+        start.router,
+        help.router,
+        language.router,
+        profile.router,
+        mydata.router,
+        questions.router,
+        fallback.router,
+    ]

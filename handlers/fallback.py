@@ -11,9 +11,7 @@ router = Router("fallback")
 
 @router.unknown_command
 async def unknown_command(ctx: Context) -> Reply:
+    command = f"/{ctx.incoming.command or ''}"
     return Reply(
-        ctx._(
-            "I do not know the command /{command}. Send /help to see what I can do.",
-            command=ctx.incoming.command or "",
-        )
+        ctx._("I do not know the command {command}. Send /help to see what I can do.", command=command)
     )

@@ -17,9 +17,12 @@ def language_buttons(ctx: Context) -> tuple[Button, ...]:
 @router.command("language", description=N_("Choose your language"))
 async def choose_language(ctx: Context) -> Reply:
     current = language_name(ctx.language)
-    return Reply(
-        ctx._("Your language is {language}. Choose another:", language=current), buttons=language_buttons(ctx)
+    count = len(ctx.catalogs.languages)
+    spoken = ctx.ngettext(
+        "I can speak with you in {count} language.", "I can speak with you in {count} languages.", count
     )
+    text = ctx._("Your language is {language}. Choose another:", language=current)
+    return Reply(f"{spoken}\n{text}", buttons=language_buttons(ctx))
 
 
 @router.button("lang")

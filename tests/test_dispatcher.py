@@ -160,3 +160,20 @@ async def test_flood_limit_warns_once_then_drops(settings: Settings, sqlite_data
     assert results[4] == []
     now[0] += 1.0  # one token back after a second
     assert texts(await chat.send("again")) == ["text again"]
+
+
+@probe.command("dberror")
+async def database_error(ctx: Context) -> Reply:
+    from sqlalchemy import text
+
+    await ctx.session.execute(text("SELECT * FROM no_such_table"))
+    return Reply("unreachable")
+
+
+async def test_database_error_is_contained(probe_app: BotApp, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    chat = ConsoleChat(probe_app, "amina")
+    [reply] = await chat.send("/dberror")
+    assert "went wrong" in reply.text
+    assert any("handled" in r.getMessage() and "outcome=error" in r.getMessage() for r in caplog.records)
+    assert texts(await chat.send("after")) == ["text after"]

@@ -1,0 +1,340 @@
+"""The knowledge base as staff write it: `content/topics/<id>/{topic,<lang>}.yaml` (see content/README.md).
+
+Staff edit these files without touching code, so every problem is reported as a sentence that
+names the file. `load_topics` is what the bot runs at start: it stops at the first structural
+problem (a file that does not parse or has the wrong fields), because a half-read topic must not be
+served. `check_content` is what `python run_bot.py content check` and the tests run: it lists every
+problem, including the rules that span topics (complete languages, unique titles, related ids) and
+that each topic's example questions are answered by that topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot.textnorm import fold
+
+__all__ = [
+    "COMPLETE_LANGUAGES",
+    "CONTENT_LANGUAGES",
+    "MOST_ASKED_TOPICS",
+    "ContentError",
+    "Link",
+    "Topic",
+    "TopicText",
+    "check_content",
+    "load_topics",
+]
+
+CONTENT_LANGUAGES: tuple[str, ...] = ("en", "ar", "fr", "es", "ru", "sw", "ur", "sq")
+COMPLETE_LANGUAGES: tuple[str, ...] = ("en", "ar", "fr", "es")
+MOST_ASKED_TOPICS: tuple[str, ...] = (
+    "about", "who_can_join", "cost", "how_to_join", "focal_point",
+    "benefits", "resources", "events", "contact", "regional_hubs",
+)  # fmt: skip
+MAX_TITLE_CHARS = 40
+QUESTIONS_RANGE = (4, 10)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 5x faster load
+_TOPIC_ID = re.compile(r"^[a-z0-9_]+$")
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|\*\*|__|\[[^\]]+\]\([^)]+\)")
+
+
+class ContentError(Exception):
+    """A problem in content/; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link shown under an answer, titled per language."""
+
+    url: str
+    titles: Mapping[str, str] = field(hash=False)
+
+    def title(self, lang: str) -> str:
+        """The title in `lang`, else the English one."""
+        return self.titles.get(lang) or self.titles["en"]
+
+
+@dataclass(frozen=True)
+class TopicText:
+    """One topic written in one language."""
+
+    title: str
+    answer: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic with all its languages; `text` falls back to English, which every topic has."""
+
+    id: str
+    confirmed: bool
+    last_reviewed: date
+    links: tuple[Link, ...]
+    related: tuple[str, ...]
+    texts: Mapping[str, TopicText] = field(hash=False)
+
+    def text(self, lang: str) -> TopicText:
+        """The text in `lang`, else English."""
+        return self.texts.get(lang) or self.texts["en"]
+
+    def has_language(self, lang: str) -> bool:
+        """True when the topic is written in `lang` (no fallback)."""
+        return lang in self.texts
+
+
+def _topics_dir(root: Path) -> Path:
+    return root / "topics" if (root / "topics").is_dir() else root
+
+
+def _shown(path: Path, root: Path) -> str:
+    """The path as staff know it: relative to the folder holding content/."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+class _Reader:
+    """Parses topic folders, collecting problems instead of stopping, for both entry points."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[str] = []
+
+    def problem(self, path: Path, message: str) -> None:
+        self.problems.append(f"{_shown(path, self.root)}: {message}")
+
+    def read_yaml(self, path: Path) -> dict[str, Any] | None:
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            self.problem(path, f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}")
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(path, f"cannot be read: {exc}")
+            return None
+        if not isinstance(data, dict):
+            self.problem(path, f"must be a mapping of fields (key: value), found {type(data).__name__}")
+            return None
+        return data
+
+    def string(self, path: Path, data: dict[str, Any], key: str) -> str | None:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, f"'{key}' is missing or not a non-empty text")
+            return None
+        return value.strip()
+
+    def strings(self, path: Path, data: dict[str, Any], key: str) -> tuple[str, ...] | None:
+        value = data.get(key, [] if key in ("related", "keywords") else None)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.problem(path, f"'{key}' must be a list of non-empty texts")
+            return None
+        return tuple(v.strip() for v in value)
+
+    def link(self, path: Path, raw: Any) -> Link | None:
+        if not isinstance(raw, dict):
+            self.problem(path, f"each link must have 'url' and 'title', found {raw!r}")
+            return None
+        url, titles = raw.get("url"), raw.get("title")
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if (
+            parts is None
+            or parts.scheme != "https"
+            or "." not in parts.netloc
+            or any(ch.isspace() for ch in str(url))
+        ):
+            self.problem(path, f"link {url!r} is not a well-formed https URL")
+            return None
+        if (
+            not isinstance(titles, dict)
+            or not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in titles.items())
+            or "en" not in titles
+        ):
+            self.problem(path, f"link {url} needs 'title' per language, with en")
+            return None
+        return Link(url=str(url), titles=MappingProxyType(dict(titles)))
+
+    def topic_facts(self, path: Path) -> dict[str, Any] | None:
+        data = self.read_yaml(path)
+        if data is None:
+            return None
+        before = len(self.problems)
+        confirmed = data.get("confirmed")
+        if not isinstance(confirmed, bool):
+            self.problem(path, "'confirmed' must be true or false")
+        reviewed = data.get("last_reviewed")
+        if isinstance(reviewed, str):
+            try:
+                reviewed = date.fromisoformat(reviewed)
+            except ValueError:
+                reviewed = None
+        if not isinstance(reviewed, date):
+            self.problem(path, "'last_reviewed' must be an ISO date such as 2026-11-20")
+        raw_links = data.get("links", [])
+        links: list[Link] = []
+        if not isinstance(raw_links, list):
+            self.problem(path, "'links' must be a list")
+        else:
+            links = [lk for raw in raw_links if (lk := self.link(path, raw)) is not None]
+        related = self.strings(path, data, "related")
+        if len(self.problems) > before:
+            return None
+        return {"confirmed": confirmed, "last_reviewed": reviewed, "links": tuple(links), "related": related}
+
+    def text(self, path: Path) -> TopicText | None:
+        data = self.read_yaml(path)
+        if data is None:
+            return None
+        before = len(self.problems)
+        title = self.string(path, data, "title")
+        if title is not None and len(title) > MAX_TITLE_CHARS:
+            self.problem(
+                path, f"'title' has {len(title)} characters; at most {MAX_TITLE_CHARS} fit on a button"
+            )
+        answer = self.string(path, data, "answer")
+        if answer is not None and _MARKUP.search(answer):
+            self.problem(path, "'answer' must be plain text (no HTML or Markdown)")
+        questions = self.strings(path, data, "questions")
+        low, high = QUESTIONS_RANGE
+        if questions is not None and not low <= len(questions) <= high:
+            self.problem(path, f"'questions' has {len(questions)} entries; write {low}-{high}")
+        keywords = self.strings(path, data, "keywords")
+        if len(self.problems) > before or None in (title, answer, questions, keywords):
+            return None
+        assert title and answer and questions is not None and keywords is not None
+        return TopicText(title=title, answer=answer, questions=questions, keywords=keywords)
+
+    def topic(self, folder: Path) -> Topic | None:
+        if not _TOPIC_ID.match(folder.name):
+            self.problem(folder, "topic folder names use lowercase letters, digits and _ only")
+            return None
+        facts_path = folder / "topic.yaml"
+        if not facts_path.is_file():
+            self.problem(facts_path, "is missing (every topic needs topic.yaml)")
+            return None
+        if not (folder / "en.yaml").is_file():
+            self.problem(folder / "en.yaml", "is missing (English is the fallback, so it is required)")
+            return None
+        facts = self.topic_facts(facts_path)
+        texts: dict[str, TopicText] = {}
+        for path in sorted(folder.glob("*.yaml")):
+            if path.name == "topic.yaml":
+                continue
+            if path.stem not in CONTENT_LANGUAGES:
+                self.problem(path, f"unknown language file; expected one of {', '.join(CONTENT_LANGUAGES)}")
+                continue
+            text = self.text(path)
+            if text is not None:
+                texts[path.stem] = text
+        if facts is None or "en" not in texts:
+            return None
+        return Topic(id=folder.name, texts=MappingProxyType(texts), **facts)
+
+    def topics(self) -> dict[str, Topic]:
+        base = _topics_dir(self.root)
+        if not base.is_dir():
+            self.problem(base, "is missing: no topics folder")
+            return {}
+        topics: dict[str, Topic] = {}
+        for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+            topic = self.topic(folder)
+            if topic is not None:
+                topics[topic.id] = topic
+        if not topics and not self.problems:
+            self.problem(base, "holds no topics")
+        return topics
+
+
+def load_topics(root: Path) -> dict[str, Topic]:
+    """Read every topic under `root` (content/ or content/topics/); raise ContentError naming the
+    file on the first structural problem."""
+    reader = _Reader(root)
+    topics = reader.topics()
+    if reader.problems:
+        raise ContentError(reader.problems[0])
+    return topics
+
+
+def _cross_topic_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
+    base = _topics_dir(root)
+    problems: list[str] = []
+    for topic in topics.values():
+        folder = base / topic.id
+        required = COMPLETE_LANGUAGES + (CONTENT_LANGUAGES if topic.id in MOST_ASKED_TOPICS else ())
+        for lang in dict.fromkeys(required):
+            if not topic.has_language(lang) and not (folder / f"{lang}.yaml").exists():
+                why = "a most asked topic" if lang not in COMPLETE_LANGUAGES else "a complete language"
+                problems.append(
+                    f"{_shown(folder / f'{lang}.yaml', root)}: is missing ({lang} is required here: {why})"
+                )
+        for other in topic.related:
+            if other not in topics and not (base / other).is_dir():  # broken: reported already
+                problems.append(
+                    f"{_shown(folder / 'topic.yaml', root)}: related topic '{other}' does not exist"
+                )
+    for lang in CONTENT_LANGUAGES:
+        seen: dict[str, str] = {}
+        for topic in topics.values():
+            if not topic.has_language(lang):
+                continue
+            key = fold(topic.texts[lang].title).strip(" ?!.¿¡؟")
+            if key in seen:
+                problems.append(
+                    f"{_shown(base / topic.id / f'{lang}.yaml', root)}: title "
+                    f"{topic.texts[lang].title!r} is also the title of topic "
+                    f"'{seen[key]}' in {lang}"
+                )
+            else:
+                seen[key] = topic.id
+    return problems
+
+
+def _example_question_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
+    from bot.knowledge import KnowledgeBase  # the retriever sits above content: import late
+
+    kb = KnowledgeBase.from_topics(topics)
+    base = _topics_dir(root)
+    problems: list[str] = []
+    for topic in topics.values():
+        for lang, text in topic.texts.items():
+            for question in text.questions:
+                found = kb.answer_in(question, lang)
+                if found.best is None or found.best.id != topic.id:
+                    other = f"'{found.best.id}'" if found.best is not None else "no topic"
+                    problems.append(
+                        f"{_shown(base / topic.id / f'{lang}.yaml', root)}: example "
+                        f"question {question!r} is answered by {other}, not by "
+                        f"'{topic.id}' (make it, or the other topic, more specific)"
+                    )
+    return problems
+
+
+def check_content(root: Path) -> list[str]:
+    """Every problem in content/ as a sentence naming the file; [] when clean.
+
+    A file that is broken is reported once, as broken: the rules that span topics do not report
+    it again as missing.
+    """
+    reader = _Reader(root)
+    topics = reader.topics()
+    problems = list(reader.problems)
+    if not topics:
+        return problems
+    problems += _cross_topic_problems(root, topics)
+    problems += _example_question_problems(root, topics)
+    return problems

@@ -1,0 +1,136 @@
+"""Free text: answered from the knowledge base in the person's language, or honestly not.
+
+A confident match gets the topic's answer, its links and related topics. Below the threshold the bot
+says it is not sure, offers the three closest topics, keeps the question for staff, and offers to send it
+to the team.
+"""
+
+from __future__ import annotations
+
+from bot.content import Topic
+from bot.context import Context
+from bot.i18n import N_, language_name
+from bot.knowledge import KnowledgeBase
+from bot.messages import Button, Reply
+from bot.routing import Router
+from bot.storage.models import Question, QuestionStatus
+
+router = Router("questions")
+MIN_LETTERS = 3  # fewer letters than this ("ok", "👍", "?") is not a question worth keeping
+TOO_SHORT = N_(
+    "Write your question in a few words and I will do my best to answer. "
+    "Send /help to see what else I can do."
+)
+UNCONFIRMED = N_("This has not been confirmed yet: please check it with the Management Unit.")
+
+
+def _knowledge(ctx: Context) -> KnowledgeBase:
+    if ctx.services.knowledge is None:
+        raise RuntimeError("the knowledge base is not loaded")
+    return ctx.services.knowledge
+
+
+def topic_reply(ctx: Context, topic: Topic) -> Reply:
+    """A topic's answer in the reader's language (English where it is not written in theirs)."""
+    language = ctx.language
+    text = topic.text(language)
+    parts = [text.answer.strip()]
+    if not topic.confirmed:
+        parts.append(ctx._(UNCONFIRMED))
+    if topic.links:
+        lines = [ctx._("More information:")]
+        lines += [f"• {link.title(language)}: {link.url}" for link in topic.links]
+        parts.append("\n".join(lines))
+    if not topic.has_language(language):
+        parts.append(
+            ctx._(
+                "This answer is not yet written in {language}, so it is in English.",
+                language=language_name(language, language),
+            )
+        )
+    knowledge = _knowledge(ctx)
+    buttons = [
+        Button(knowledge.topic(related).text(language).title, f"topic:{related}")
+        for related in topic.related
+        if related in knowledge.topics
+    ][:3]
+    return Reply("\n\n".join(parts), buttons=tuple(buttons) + _language_buttons(ctx))
+
+
+def _language_buttons(ctx: Context) -> tuple[Button, ...]:
+    if ctx.language_offer is None:
+        return ()
+    offered = ctx.catalogs.translator(ctx.language_offer)
+    label = offered.gettext("Always answer me in {language}", language=language_name(ctx.language_offer))
+    return (Button(label, f"lang:set:{ctx.language_offer}"),)
+
+
+def _unsupported_note(ctx: Context) -> str | None:
+    if ctx.unsupported_language is None:
+        return None
+    return ctx._(
+        "I do not speak {language} yet, so I answered in English. Send /language to choose another language.",
+        language=language_name(ctx.unsupported_language, ctx.language),
+    )
+
+
+@router.text
+async def answer_question(ctx: Context) -> list[Reply]:
+    question = (ctx.incoming.text or "").strip()
+    if sum(ch.isalpha() for ch in question) < MIN_LETTERS:
+        return [Reply(ctx._(TOO_SHORT))]
+    answer = _knowledge(ctx).answer(question, ctx.language)
+    note = _unsupported_note(ctx)
+    if answer.topic is not None:
+        reply = topic_reply(ctx, answer.topic)
+        if note:
+            reply = Reply(f"{note}\n\n{reply.text}", buttons=reply.buttons)
+        return [reply]
+    stored = Question(
+        person_id=ctx.person.id,
+        language=ctx.language,
+        text=question[:4096],
+        best_topic=answer.suggestions[0].id if answer.suggestions else None,
+        score=round(answer.score, 3),
+        status=QuestionStatus.OPEN.value,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(stored)
+    await ctx.session.flush()
+    lines = [ctx._("I am not sure I understood your question.")]
+    if answer.suggestions:
+        lines.append(ctx._("Is it about one of these topics?"))
+    lines.append(ctx._("You can also send your question to the team, who will answer you here."))
+    if note:
+        lines.insert(0, note)
+    buttons = tuple(
+        Button(topic.text(ctx.language).title, f"topic:{topic.id}") for topic in answer.suggestions[:3]
+    )
+    buttons += (Button(ctx._("Send my question to the team"), f"ask:forward:{stored.id}"),)
+    return [Reply("\n".join(lines), buttons=buttons + _language_buttons(ctx))]
+
+
+@router.button("topic")
+async def show_topic(ctx: Context) -> Reply:
+    knowledge = _knowledge(ctx)
+    topic_id = ctx.button_argument
+    if topic_id not in knowledge.topics:
+        return Reply(ctx._("That topic is no longer available. Please ask your question again."))
+    return topic_reply(ctx, knowledge.topic(topic_id))
+
+
+@router.button("ask", private_only=True)
+async def forward_question(ctx: Context) -> Reply:
+    action, _, raw_id = ctx.button_argument.partition(":")
+    question = await ctx.session.get(Question, int(raw_id)) if raw_id.isdigit() else None
+    if action != "forward" or question is None or question.person_id != ctx.person.id:
+        return Reply(ctx._("That question can no longer be sent. Please write it again."))
+    if question.status == QuestionStatus.OPEN.value:
+        question.status = QuestionStatus.FORWARDED.value
+        question.forwarded_at = ctx.clock.now()
+        ctx.audit("question_forwarded", question=question.id)
+        notify = ctx.services.staff_notifier
+        if notify is not None:
+            await notify(ctx, question)
+    text = ctx._("Thank you. Your question is with the team; their answer will come to you here.")
+    return Reply(text, edit=True, notice=text)

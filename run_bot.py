@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
 from bot.delivery.runner import DeliveryRunner, print_progress
-from bot.logs import setup_logging
+from bot.logs import mask_secrets, setup_logging
 from bot.payloads import PayloadStore
 from bot.storage.database import Database
 
@@ -99,7 +99,14 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
         return await run_console(settings, args)
     app = build_app(settings)
     await app.start()
-    runtime = await start_platforms(app, settings)
+    try:
+        runtime = await start_platforms(app, settings)
+    except Exception as error:  # a rejected token, an unreachable API: one clear line, no secret
+        log.exception("platforms failed to start")
+        reason = mask_secrets(f"{type(error).__name__}: {error}", settings.secret_values())
+        print(f"error: could not start the platform adapters ({reason})", file=sys.stderr)
+        await app.close()
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     bot_flood_per_minute: int = Field(default=30, ge=1, le=100_000)
     bot_max_text_length: int = Field(default=4096, ge=16, le=100_000)
     bot_http_host: str = "0.0.0.0"
-    bot_http_port: int = Field(default=8080, ge=1, le=65535)
+    bot_http_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port
 
     # Delivery (outbox): see README "Delivery".
     telegram_rate_per_s: float = Field(default=30.0, gt=0, le=1000)

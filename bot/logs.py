@@ -30,9 +30,14 @@ class SecretMask(logging.Filter):
         return True
 
     def _mask(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return mask_secrets(text, self._secrets)
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value replaced by `***` (for anything printed outside the log too)."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def setup_logging(level: str, secrets: Iterable[str] = (), file: Path | None = None) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bot.context import Context
+from bot.delivery.outbox import forget_recipient
 from bot.i18n import N_
 from bot.messages import Attachment, Button, Reply
 from bot.routing import Router
 from bot.storage.models import City, ConversationState, PlatformIdentity, Question
+from bot.storage.staff import KnowledgeSuggestion
 
 router = Router("mydata")
 ERASED = N_("Done. Everything I stored about you has been erased. If you write again, I will start afresh.")
@@ -90,7 +92,20 @@ async def forget_button(ctx: Context) -> Reply:
 
 
 async def erase_person(ctx: Context, person_id: int) -> None:
-    """Delete the person and everything that hangs off them (identities, forms, questions cascade)."""
+    """Delete the person and everything that hangs off them: identities, forms, questions, the
+    messages queued for them and the text of those already sent, and their words in staff suggestions."""
+    now = ctx.clock.now()
+    identities = (
+        await ctx.session.scalars(select(PlatformIdentity).where(PlatformIdentity.person_id == person_id))
+    ).all()
+    for identity in identities:
+        await forget_recipient(ctx.session, identity.platform, identity.chat_id, now)
+    their_questions = select(Question.id).where(Question.person_id == person_id)
+    await ctx.session.execute(
+        update(KnowledgeSuggestion)
+        .where(KnowledgeSuggestion.question_id.in_(their_questions))
+        .values(question_text="")
+    )
     for table in (ConversationState, Question, PlatformIdentity):
         await ctx.session.execute(delete(table).where(table.person_id == person_id))
     await ctx.session.delete(ctx.person)

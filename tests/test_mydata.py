@@ -57,3 +57,54 @@ async def test_a_forgotten_person_starts_afresh(chat: ConsoleChat) -> None:
     await chat.press("forget:confirm")
     [reply] = await chat.send("/help")
     assert reply.text.startswith("Here is what I can do")  # no stored French any more
+
+
+async def test_forget_drops_queued_messages_and_scrubs_sent_ones(
+    chat: ConsoleChat, sqlite_database: Database
+) -> None:
+    from bot.delivery.batches import batch_progress
+    from bot.delivery.outbox import ERASED_PAYLOAD
+    from bot.messages import Reply
+    from bot.storage.delivery import Delivery
+
+    app = chat.app
+    await chat.send("/start")
+    outbox = app.services.outbox
+    async with sqlite_database.session() as session:
+        batch = await outbox.create_batch(session, kind="announcement", title="summit")
+        await outbox.enqueue(
+            session,
+            key="a:1:amina",
+            platform="console",
+            recipient="amina",
+            reply=Reply("Summit in Cape Town"),
+            batch=batch,
+        )
+        await outbox.enqueue(
+            session,
+            key="a:1:omar",
+            platform="console",
+            recipient="omar",
+            reply=Reply("Summit in Cape Town"),
+            batch=batch,
+        )
+        await outbox.enqueue(
+            session,
+            key="old:amina",
+            platform="console",
+            recipient="amina",
+            reply=Reply("An old personal notice"),
+        )
+        batch_id = batch.id
+    async with sqlite_database.session() as session:  # the old notice was sent long ago
+        old = (await session.scalars(select(Delivery).where(Delivery.key == "old:amina"))).one()
+        old.status = "sent"
+    await chat.send("/forget")
+    await chat.press("forget:confirm")
+    async with sqlite_database.session() as session:
+        rows = {d.key: d for d in (await session.scalars(select(Delivery))).all()}
+        progress = await batch_progress(session, batch_id)
+    assert rows["a:1:amina"].status == "gone" and rows["a:1:amina"].payload == ERASED_PAYLOAD
+    assert rows["old:amina"].payload == ERASED_PAYLOAD
+    assert rows["a:1:omar"].status == "pending" and rows["a:1:omar"].payload != ERASED_PAYLOAD
+    assert progress is not None and (progress.pending, progress.gone) == (1, 1)

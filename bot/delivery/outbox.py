@@ -37,6 +37,7 @@ _CLAIMED_COLUMNS = (
 )  # fmt: skip
 _TABLE: Table = Delivery.__table__  # type: ignore[assignment]
 FINAL = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.GONE.value)
+ERASED_PAYLOAD: dict[str, Any] = {"erased": True}  # what a finished row keeps after /forget
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,16 +303,7 @@ async def open_count(session: AsyncSession, platform: str) -> int:
 async def _recipient_gone(
     session: AsyncSession, platform: str, recipient: str, now: datetime, deltas: dict[int, BatchDelta]
 ) -> None:
-    others = await session.execute(
-        update(Delivery)
-        .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status == PENDING)
-        .values(status=DeliveryStatus.GONE.value, last_error="recipient gone", updated_at=now)
-        .returning(Delivery.batch_id)
-        .execution_options(synchronize_session=False)
-    )
-    for (batch_id,) in others.all():
-        if batch_id is not None:
-            deltas[batch_id].finish(DeliveryStatus.GONE.value)
+    await _drop_pending(session, platform, recipient, now, "recipient gone", deltas)
     await session.execute(
         update(PlatformIdentity)
         .where(
@@ -322,6 +314,27 @@ async def _recipient_gone(
         .values(unreachable_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def _drop_pending(
+    session: AsyncSession,
+    platform: str,
+    recipient: str,
+    now: datetime,
+    reason: str,
+    deltas: dict[int, BatchDelta],
+) -> None:
+    """Mark every pending message to `recipient` gone, counting them in their batches."""
+    dropped = await session.execute(
+        update(Delivery)
+        .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status == PENDING)
+        .values(status=DeliveryStatus.GONE.value, last_error=reason, updated_at=now)
+        .returning(Delivery.batch_id)
+        .execution_options(synchronize_session=False)
+    )
+    for (batch_id,) in dropped.all():
+        if batch_id is not None:
+            deltas[batch_id].finish(DeliveryStatus.GONE.value)
 
 
 async def _unreachable(session: AsyncSession, platform: str, recipients: set[str]) -> set[str]:
@@ -344,3 +357,23 @@ def _chunks(messages: Iterable[OutboxMessage], size: int) -> Iterator[list[Outbo
             chunk = []
     if chunk:
         yield chunk
+
+
+async def forget_recipient(
+    session: AsyncSession, platform: str, recipient: str, now: datetime
+) -> list[BatchProgress]:
+    """Erase what the outbox holds for someone who asked to be forgotten.
+
+    Their pending messages are dropped (counted as gone, so batch reports stay right) and the text of
+    every finished message to them is removed. A message being sent at this instant finishes first;
+    its text goes with the next erasure or stays until the row is purged.
+    """
+    deltas: dict[int, BatchDelta] = defaultdict(BatchDelta)
+    await _drop_pending(session, platform, recipient, now, "recipient erased their data", deltas)
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status.in_(FINAL))
+        .values(payload=ERASED_PAYLOAD, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return await apply_deltas(session, deltas, now) if deltas else []

@@ -93,3 +93,17 @@ def test_plain_line_is_the_demo_person() -> None:
     incoming = parse_line("how do I join?\n")
     assert incoming is not None and incoming.user_id == "demo" and incoming.text == "how do I join?"
     assert parse_line("   \n") is None
+
+
+@pytest.mark.slow
+def test_default_run_with_piped_start_prints_a_welcome(tmp_path: Path) -> None:
+    """What `echo /start | make run` does on a fresh machine: no tokens, the console on SQLite."""
+    environment = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data")}
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "BOT_DATABASE_URL"):
+        environment.pop(name, None)
+    result = subprocess.run([sys.executable, str(ROOT / "run_bot.py")], input="/start\n", capture_output=True,
+                            text=True, env=environment, cwd=tmp_path, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Welcome, demo!" in result.stdout
+    assert "[1] Ask a question" in result.stdout
+    assert (tmp_path / "data" / "bot.sqlite3").exists()

@@ -273,3 +273,13 @@ async def test_missing_set_my_commands_is_logged_and_serving_goes_on(
         await chat.send("/help")
         assert "Here is what I can do" in ((await chat.expect_reply()).plain_text or "")
     assert sum("command menus not registered" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_free_text_question_is_answered_in_the_users_language(
+    telegram_user: TelegramUserFactory,
+) -> None:
+    chat = await telegram_user("Karim", language_code="ar")
+    await chat.send("كيف يمكن لمدينتي الانضمام إلى الشبكة؟")
+    reply = await chat.expect_reply()
+    assert reply.plain_text is not None and "الانضمام" in reply.plain_text
+    assert reply.parse_mode == "HTML"

@@ -53,8 +53,8 @@ async def resolve_language(ctx: Context, call_next: Next) -> list[Reply]:
         language = stored
     elif detected is not None and detected in catalogs:
         language = detected
-    elif detected is not None:
-        language = stored if person.language_explicit and stored else catalogs.default_language
+    elif detected is not None:  # a language we do not speak: English, with a note
+        language = catalogs.default_language
         ctx.unsupported_language = detected
     elif stored:
         language = stored

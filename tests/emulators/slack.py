@@ -8,6 +8,10 @@ Promised: arguments are read however slack_sdk sends them (query string, form bo
 as ``Authorization: Bearer`` or a ``token`` field); every request is recorded in ``calls`` and wakes
 ``wait_for``; faults and rate limits are answered exactly as Slack answers them. Time comes from an
 injectable clock, so rate limits and trigger expiry are tested without sleeping.
+
+This module holds the server, authentication, faults and the message and workspace methods. The
+records are in slack_records, the shared argument rules and refusals in slack_rules, and modals
+in slack_views; the names tests import are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,13 +20,10 @@ import asyncio
 import base64
 import binascii
 import inspect
-import itertools
-import json
 import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -31,12 +32,45 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
-from .slack_payloads import new_trigger_id
+from tests.emulators.slack_records import (
+    JSON,
+    ManualClock,
+    RecordedCall,
+    SlackChannel,
+    SlackEdit,
+    SlackEphemeral,
+    SlackMessage,
+    SlackUser,
+    SlackView,
+)
+from tests.emulators.slack_rules import (
+    MAX_BLOCKS,
+    MAX_TEXT_LENGTH,
+    Refusal,
+    flag,
+    message_content,
+    ratelimited,
+    read_arguments,
+    require,
+)
+from tests.emulators.slack_views import TRIGGER_TTL_SECONDS, ViewRegistry
 
-JSON = dict[str, Any]
-MAX_TEXT_LENGTH = 40_000
-MAX_BLOCKS = 50
-TRIGGER_TTL_SECONDS = 3.0
+__all__ = [
+    "JSON",
+    "KNOWN_METHODS",
+    "MAX_BLOCKS",
+    "MAX_TEXT_LENGTH",
+    "TRIGGER_TTL_SECONDS",
+    "ManualClock",
+    "RecordedCall",
+    "SlackChannel",
+    "SlackEdit",
+    "SlackEmulator",
+    "SlackEphemeral",
+    "SlackMessage",
+    "SlackUser",
+    "SlackView",
+]
 # Every Web API method slack_sdk knows (chat_postMessage -> chat.postMessage); used to tell a real
 # but unimplemented method (answered ok and recorded) from a typo (unknown_method).
 KNOWN_METHODS = frozenset(
@@ -45,172 +79,6 @@ KNOWN_METHODS = frozenset(
     if "_" in name and not name.startswith("_") and inspect.iscoroutinefunction(member)
 )
 _SERVER_ERRORS = {500: "internal_error", 503: "service_unavailable"}
-
-
-class ManualClock:
-    """A clock a test moves by hand: ``clock.advance(1.5)``."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
-class SlackEdit:
-    """One earlier version of a message, kept when chat.update replaced it."""
-
-    text: str
-    blocks: list[JSON] | None
-    replaced_at: float
-
-
-@dataclass
-class SlackMessage:
-    channel: str
-    ts: str
-    text: str
-    blocks: list[JSON] | None
-    user: str
-    thread_ts: str | None = None
-    reply_broadcast: bool = False
-    mrkdwn: bool = True
-    edits: list[SlackEdit] = field(default_factory=list)
-    reactions: dict[str, list[str]] = field(default_factory=dict)
-
-    def as_api(self, bot_id: str, team_id: str) -> JSON:
-        shown: JSON = {
-            "type": "message",
-            "user": self.user,
-            "bot_id": bot_id,
-            "text": self.text,
-            "ts": self.ts,
-            "team": team_id,
-        }
-        if self.blocks is not None:
-            shown["blocks"] = self.blocks
-        if self.thread_ts:
-            shown["thread_ts"] = self.thread_ts
-        if self.edits:
-            shown["edited"] = {"user": self.user, "ts": f"{self.edits[-1].replaced_at:.6f}"}
-        if self.reactions:
-            shown["reactions"] = [
-                {"name": name, "users": users, "count": len(users)} for name, users in self.reactions.items()
-            ]
-        return shown
-
-
-@dataclass(frozen=True)
-class SlackEphemeral:
-    channel: str
-    user: str
-    text: str
-    blocks: list[JSON] | None
-    thread_ts: str | None
-    message_ts: str
-
-
-@dataclass
-class SlackView:
-    """A modal as Slack holds it; ``updates`` are its earlier payloads, oldest first."""
-
-    id: str
-    payload: JSON
-    hash: str
-    trigger_id: str
-    external_id: str | None = None
-    pushed: bool = False
-    updates: list[JSON] = field(default_factory=list)
-
-    def as_api(self, team_id: str, app_id: str, bot_id: str) -> JSON:
-        return {
-            "id": self.id,
-            "team_id": team_id,
-            "type": self.payload.get("type", "modal"),
-            "blocks": self.payload.get("blocks", []),
-            "private_metadata": self.payload.get("private_metadata", ""),
-            "callback_id": self.payload.get("callback_id", ""),
-            "state": {"values": {}},
-            "hash": self.hash,
-            "title": self.payload.get("title"),
-            "clear_on_close": False,
-            "notify_on_close": False,
-            "close": self.payload.get("close"),
-            "submit": self.payload.get("submit"),
-            "previous_view_id": None,
-            "root_view_id": self.id,
-            "app_id": app_id,
-            "external_id": self.external_id or "",
-            "app_installed_team_id": team_id,
-            "bot_id": bot_id,
-        }
-
-
-@dataclass(frozen=True)
-class SlackUser:
-    id: str
-    name: str
-    real_name: str
-    tz: str
-    is_bot: bool
-    locale: str
-
-
-@dataclass
-class SlackChannel:
-    id: str
-    name: str
-    members: list[str]
-    is_private: bool = False
-    is_im: bool = False
-
-
-@dataclass(frozen=True)
-class RecordedCall:
-    method: str
-    args: JSON
-    token: str | None
-    status: int
-    response: JSON
-    implemented: bool = True
-
-
-class _Refusal(Exception):
-    """Ends a method with Slack's answer to a bad call (HTTP 200 with ok false unless told)."""
-
-    def __init__(
-        self, error: str, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
-    ) -> None:
-        super().__init__(error)
-        self.status, self.headers = status, headers or {}
-        self.body: JSON = {"ok": False, "error": error, **extra}
-
-
-def _missing(*names: str) -> _Refusal:
-    messages = [f"[ERROR] missing required field: {name}" for name in names]
-    return _Refusal("invalid_arguments", response_metadata={"messages": messages})
-
-
-def _ratelimited(retry_after: int) -> _Refusal:
-    return _Refusal("ratelimited", status=429, headers={"Retry-After": str(retry_after)})
-
-
-def _flag(value: Any) -> bool:
-    return value is True or str(value).lower() in ("1", "true")
-
-
-def _structured(value: Any, error: str) -> Any:
-    """Decode a field that slack_sdk sends as JSON text in form/query bodies (blocks, view)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise _Refusal(error) from None
 
 
 class SlackEmulator:
@@ -240,17 +108,15 @@ class SlackEmulator:
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, SlackChannel] = {}
         self.ephemerals: list[SlackEphemeral] = []
-        self.views: dict[str, SlackView] = {}
         self.calls: list[RecordedCall] = []
         self._messages: list[SlackMessage] = []
-        self._triggers: dict[str, float] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._last_ts_micros = 0
-        self._serial = itertools.count(1)
         self._ratelimit_faults: deque[tuple[int, str | None]] = deque()
         self._server_faults: deque[int] = deque()
         self._error_faults: dict[str, deque[str]] = {}
         self._condition = asyncio.Condition()
+        self._views = ViewRegistry(lambda: self.clock())
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
@@ -296,6 +162,11 @@ class SlackEmulator:
         """The real slack_sdk client with this emulator's bot token, pointed here."""
         return AsyncWebClient(token=self.bot_token, base_url=self.base_url, **options)
 
+    @property
+    def views(self) -> dict[str, SlackView]:
+        """Every modal the bot opened or pushed, by view id, as it is now."""
+        return self._views.views
+
     # ---- test-side state ----------------------------------------------------------------------
     def add_user(
         self,
@@ -319,9 +190,7 @@ class SlackEmulator:
 
     def issue_trigger_id(self) -> str:
         """A trigger id views.open/push accept once, within 3 seconds of the emulator's clock."""
-        trigger_id = new_trigger_id()
-        self._triggers[trigger_id] = self.clock()
-        return trigger_id
+        return self._views.issue_trigger_id()
 
     def messages(self, channel: str, thread_ts: str | None = None) -> list[SlackMessage]:
         """Every message in ``channel`` (a channel id, or a user id for the bot's DM), ts order;
@@ -363,63 +232,38 @@ class SlackEmulator:
     # ---- request handling ---------------------------------------------------------------------
     async def _serve(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        args, token = await self._read_arguments(request)
+        args, token = await read_arguments(request)
         implemented = method in self._methods
         try:
             status, body = 200, {"ok": True, **self._answer(method, args, token)}
             headers: dict[str, str] = {}
-        except _Refusal as refusal:
+        except Refusal as refusal:
             status, body, headers = refusal.status, refusal.body, refusal.headers
         self.calls.append(RecordedCall(method, args, token, status, body, implemented))
         async with self._condition:
             self._condition.notify_all()
         return web.json_response(body, status=status, headers=headers)
 
-    @staticmethod
-    async def _read_arguments(request: web.Request) -> tuple[JSON, str | None]:
-        args: JSON = dict(request.query)
-        if request.can_read_body:
-            if request.content_type == "application/json":
-                try:
-                    posted = await request.json()
-                except ValueError:
-                    posted = None
-                if isinstance(posted, dict):
-                    args.update(posted)
-            else:
-                form = await request.post()
-                args.update({key: value for key, value in form.items() if isinstance(value, str)})
-        args = {key: value for key, value in args.items() if value is not None}
-        authorization = request.headers.get("Authorization", "")
-        header_token = authorization[7:] if authorization.startswith("Bearer ") else None
-        body_token = args.pop("token", None)
-        return args, header_token or body_token
-
     def _answer(self, method: str, args: JSON, token: str | None) -> JSON:
         if method not in self._methods and method not in KNOWN_METHODS:
-            raise _Refusal("unknown_method", req_method=method)
+            raise Refusal("unknown_method", req_method=method)
         if self._server_faults:
             status = self._server_faults.popleft()
-            raise _Refusal(_SERVER_ERRORS.get(status, "fatal_error"), status=status)
+            raise Refusal(_SERVER_ERRORS.get(status, "fatal_error"), status=status)
         for fault in self._ratelimit_faults:
             if fault[1] in (None, method):
                 self._ratelimit_faults.remove(fault)
-                raise _ratelimited(fault[0])
+                raise ratelimited(fault[0])
         if not token:
-            raise _Refusal("not_authed")
+            raise Refusal("not_authed")
         if token != self.bot_token:
-            raise _Refusal("invalid_auth")
+            raise Refusal("invalid_auth")
         if self._error_faults.get(method):
-            raise _Refusal(self._error_faults[method].popleft())
+            raise Refusal(self._error_faults[method].popleft())
         handler = self._methods.get(method)
         return handler(args) if handler is not None else {}
 
     # ---- shared rules -------------------------------------------------------------------------
-    def _require(self, args: JSON, *names: str) -> None:
-        missing = [name for name in names if args.get(name) in (None, "")]
-        if missing:
-            raise _missing(*missing)
-
     def _dm_id(self, user_id: str) -> str:
         return "D" + user_id[1:]
 
@@ -434,35 +278,18 @@ class SlackEmulator:
         for channel in self.channels.values():
             if channel.name == reference.lstrip("#"):
                 return channel
-        raise _Refusal("channel_not_found")
+        raise Refusal("channel_not_found")
 
     def _find(self, channel_id: str, ts: str) -> SlackMessage:
         for message in self._messages:
             if message.channel == channel_id and message.ts == ts:
                 return message
-        raise _Refusal("message_not_found")
+        raise Refusal("message_not_found")
 
     def _next_ts(self) -> str:
         micros = max(int(self.clock() * 1_000_000), self._last_ts_micros + 1)
         self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _content(self, args: JSON) -> tuple[str | None, list[JSON] | None]:
-        text = args.get("text")
-        text = None if text in (None, "") else str(text)
-        blocks = _structured(args.get("blocks"), "invalid_blocks") if args.get("blocks") else None
-        if blocks is not None:
-            if not isinstance(blocks, list) or not 0 < len(blocks) <= MAX_BLOCKS:
-                raise _Refusal("invalid_blocks")
-            for index, block in enumerate(blocks):
-                if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-                    pointer = f"[ERROR] missing required field: type [json-pointer:/blocks/{index}]"
-                    raise _Refusal("invalid_blocks", response_metadata={"messages": [pointer]})
-        if text is None and blocks is None and not args.get("attachments"):
-            raise _Refusal("no_text")
-        if text is not None and len(text) > MAX_TEXT_LENGTH:
-            raise _Refusal("msg_too_long")
-        return text, blocks
 
     def _check_post_rate(self, channel_id: str) -> None:
         """Token bucket per channel: ``post_message_per_second`` with ``post_message_burst``."""
@@ -474,22 +301,8 @@ class SlackEmulator:
         tokens = min(burst, tokens + (now - updated) * rate)
         if tokens < 1:
             self._buckets[channel_id] = (tokens, now)
-            raise _ratelimited(max(1, math.ceil((1 - tokens) / rate)))
+            raise ratelimited(max(1, math.ceil((1 - tokens) / rate)))
         self._buckets[channel_id] = (tokens - 1, now)
-
-    def _take_trigger(self, trigger_id: str) -> None:
-        issued_at = self._triggers.pop(trigger_id, None)
-        if issued_at is None or self.clock() - issued_at > TRIGGER_TTL_SECONDS:
-            raise _Refusal("invalid_trigger_id")
-
-    def _view_payload(self, args: JSON) -> JSON:
-        payload = _structured(args["view"], "invalid_arguments")
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            raise _missing("view.type")
-        return payload
-
-    def _new_hash(self) -> str:
-        return f"{int(self.clock())}.{next(self._serial):08x}"
 
     # ---- methods ------------------------------------------------------------------------------
     def _auth_test(self, args: JSON) -> JSON:
@@ -504,10 +317,10 @@ class SlackEmulator:
         }
 
     def _chat_post_message(self, args: JSON) -> JSON:
-        self._require(args, "channel")
+        require(args, "channel")
         channel = self._channel(str(args["channel"]))
         self._check_post_rate(channel.id)
-        text, blocks = self._content(args)
+        text, blocks = message_content(args)
         thread_ts = args.get("thread_ts") or None
         if thread_ts is not None:  # a reply to a reply joins the parent's thread, as in Slack
             parent = next((m for m in self._messages if m.ts == thread_ts), None)
@@ -519,17 +332,17 @@ class SlackEmulator:
             blocks,
             self.bot_user_id,
             thread_ts,
-            _flag(args.get("reply_broadcast")),
-            _flag(args.get("mrkdwn", True)),
+            flag(args.get("reply_broadcast")),
+            flag(args.get("mrkdwn", True)),
         )
         self._messages.append(message)
         return {"channel": channel.id, "ts": message.ts, "message": message.as_api(self.bot_id, self.team_id)}
 
     def _chat_update(self, args: JSON) -> JSON:
-        self._require(args, "channel", "ts")
+        require(args, "channel", "ts")
         channel = self._channel(str(args["channel"]))
         message = self._find(channel.id, str(args["ts"]))
-        text, blocks = self._content(args)
+        text, blocks = message_content(args)
         message.edits.append(SlackEdit(message.text, message.blocks, self.clock()))
         message.text = text if text is not None else message.text
         message.blocks = blocks if blocks is not None else message.blocks
@@ -541,11 +354,11 @@ class SlackEmulator:
         }
 
     def _chat_post_ephemeral(self, args: JSON) -> JSON:
-        self._require(args, "channel", "user")
+        require(args, "channel", "user")
         channel, user = self._channel(str(args["channel"])), str(args["user"])
         if channel.members and user not in channel.members:
-            raise _Refusal("user_not_in_channel")
-        text, blocks = self._content(args)
+            raise Refusal("user_not_in_channel")
+        text, blocks = message_content(args)
         ephemeral = SlackEphemeral(
             channel.id, user, text or "", blocks, args.get("thread_ts") or None, self._next_ts()
         )
@@ -553,57 +366,17 @@ class SlackEmulator:
         return {"message_ts": ephemeral.message_ts}
 
     def _chat_get_permalink(self, args: JSON) -> JSON:
-        self._require(args, "channel", "message_ts")
+        require(args, "channel", "message_ts")
         channel = self._channel(str(args["channel"]))
         message = self._find(channel.id, str(args["message_ts"]))
         archive = f"https://{self.team_domain}.slack.com/archives/{channel.id}"
         return {"channel": channel.id, "permalink": f"{archive}/p{message.ts.replace('.', '')}"}
 
-    def _views_open(self, args: JSON, pushed: bool = False) -> JSON:
-        self._require(args, "trigger_id", "view")
-        payload = self._view_payload(args)
-        self._take_trigger(str(args["trigger_id"]))
-        view = SlackView(
-            f"V0{next(self._serial):09X}",
-            payload,
-            self._new_hash(),
-            str(args["trigger_id"]),
-            payload.get("external_id") or None,
-            pushed,
-        )
-        self.views[view.id] = view
-        return {"view": view.as_api(self.team_id, self.app_id, self.bot_id)}
-
-    def _views_push(self, args: JSON) -> JSON:
-        return self._views_open(args, pushed=True)
-
-    def _views_update(self, args: JSON) -> JSON:
-        self._require(args, "view")
-        if not args.get("view_id") and not args.get("external_id"):
-            raise _missing("view_id")
-        payload = self._view_payload(args)
-        view = next(
-            (
-                v
-                for v in self.views.values()
-                if v.id == args.get("view_id")
-                or (args.get("external_id") and v.external_id == args.get("external_id"))
-            ),
-            None,
-        )
-        if view is None:
-            raise _Refusal("not_found")
-        if args.get("hash") and args["hash"] != view.hash:
-            raise _Refusal("hash_conflict")
-        view.updates.append(view.payload)
-        view.payload, view.hash = payload, self._new_hash()
-        return {"view": view.as_api(self.team_id, self.app_id, self.bot_id)}
-
     def _users_info(self, args: JSON) -> JSON:
-        self._require(args, "user")
+        require(args, "user")
         user = self.users.get(str(args["user"]))
         if user is None:
-            raise _Refusal("user_not_found")
+            raise Refusal("user_not_found")
         now = datetime.now(ZoneInfo(user.tz))
         offset = now.utcoffset()
         shown: JSON = {
@@ -620,12 +393,12 @@ class SlackEmulator:
             "is_app_user": False,
             "profile": {"real_name": user.real_name, "display_name": user.name, "team": self.team_id},
         }
-        if _flag(args.get("include_locale")):
+        if flag(args.get("include_locale")):
             shown["locale"] = user.locale
         return {"user": shown}
 
     def _conversations_members(self, args: JSON) -> JSON:
-        self._require(args, "channel")
+        require(args, "channel")
         members = self._channel(str(args["channel"])).members
         limit = max(1, min(int(args.get("limit") or 100), 1000))
         start = 0
@@ -633,14 +406,14 @@ class SlackEmulator:
             try:
                 start = members.index(base64.b64decode(str(args["cursor"])).decode()[5:])
             except (ValueError, binascii.Error):
-                raise _Refusal("invalid_cursor") from None
+                raise Refusal("invalid_cursor") from None
         page = members[start : start + limit]
         rest = members[start + limit :]
         cursor = base64.b64encode(f"user:{rest[0]}".encode()).decode() if rest else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
 
     def _conversations_info(self, args: JSON) -> JSON:
-        self._require(args, "channel")
+        require(args, "channel")
         channel = self._channel(str(args["channel"]))
         return {
             "channel": {
@@ -656,12 +429,12 @@ class SlackEmulator:
         }
 
     def _conversations_replies(self, args: JSON) -> JSON:
-        self._require(args, "channel", "ts")
+        require(args, "channel", "ts")
         channel = self._channel(str(args["channel"]))
         try:
             asked = self._find(channel.id, str(args["ts"]))
-        except _Refusal:
-            raise _Refusal("thread_not_found") from None
+        except Refusal:
+            raise Refusal("thread_not_found") from None
         thread = self.messages(channel.id, asked.thread_ts or asked.ts)
         shown = [m.as_api(self.bot_id, self.team_id) for m in thread]
         if len(thread) > 1:
@@ -673,11 +446,20 @@ class SlackEmulator:
             )
         return {"messages": shown, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
+    def _views_open(self, args: JSON) -> JSON:
+        return {"view": self._views.open(args).as_api(self.team_id, self.app_id, self.bot_id)}
+
+    def _views_push(self, args: JSON) -> JSON:
+        return {"view": self._views.open(args, pushed=True).as_api(self.team_id, self.app_id, self.bot_id)}
+
+    def _views_update(self, args: JSON) -> JSON:
+        return {"view": self._views.update(args).as_api(self.team_id, self.app_id, self.bot_id)}
+
     def _reactions_add(self, args: JSON) -> JSON:
-        self._require(args, "channel", "timestamp", "name")
+        require(args, "channel", "timestamp", "name")
         message = self._find(self._channel(str(args["channel"])).id, str(args["timestamp"]))
         users = message.reactions.setdefault(str(args["name"]), [])
         if self.bot_user_id in users:
-            raise _Refusal("already_reacted")
+            raise Refusal("already_reacted")
         users.append(self.bot_user_id)
         return {}

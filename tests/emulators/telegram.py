@@ -8,6 +8,10 @@ descriptions of api.telegram.org, so PTB raises the same exceptions it raises in
 Test code plays the users: ``send_text``, ``send_command``, ``press_button`` and ``send_update``
 queue updates for getUpdates or POST them to the webhook; ``sent_messages`` and
 ``wait_for_messages`` show what the bot sent. Waiting uses an ``asyncio.Condition``.
+
+This module holds the server, the request checks and the test-side API. The records tests read are
+in telegram_records, the update queue (long polling and webhooks) in telegram_updates, and the
+bot's messages and files in telegram_messages; the names tests import are re-exported here.
 """
 
 # The waiting helpers take ``timeout=`` on purpose: tests read better with a bound in the call.
@@ -15,16 +19,12 @@ queue updates for getUpdates or POST them to the webhook; ``sent_messages`` and
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
-import aiohttp
 from aiohttp import web
 
 from tests.emulators.telegram_limits import (
@@ -33,137 +33,50 @@ from tests.emulators.telegram_limits import (
     RateLimiter,
     TelegramLimits,
     check_reply_markup,
-    checked_text,
     is_sending_method,
     retry_after_seconds,
+)
+from tests.emulators.telegram_messages import BotMessages
+from tests.emulators.telegram_records import (
+    ApiCall,
+    MessageVersion,
+    SentMessage,
+    StoredFile,
+    TgChat,
+    TgUser,
+    WebhookDelivery,
 )
 from tests.emulators.telegram_spec import (
     BotApiError,
     BotApiSpec,
-    UploadedFile,
     bad_request,
     read_params,
     utf16_length,
 )
+from tests.emulators.telegram_updates import POLLING_CONFLICT, WEBHOOK_CONFLICT, UpdateQueue
+
+__all__ = [
+    "DEFAULT_BOT_USERNAME",
+    "DEFAULT_TOKEN",
+    "POLLING_CONFLICT",
+    "WEBHOOK_CONFLICT",
+    "ApiCall",
+    "MessageVersion",
+    "SentMessage",
+    "TelegramEmulator",
+    "TelegramLimits",
+    "TgChat",
+    "TgUser",
+    "WebhookDelivery",
+]
 
 DEFAULT_TOKEN = "7012345678:AAHscnEmulatorTestToken0123456789abcd"
 DEFAULT_BOT_USERNAME = "scn_test_bot"
-WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
-)
-POLLING_CONFLICT = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-)
-_DEFAULT_EXCLUDED = {"chat_member", "message_reaction", "message_reaction_count"}
 _COMMAND_RE = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{5,32})?")
 _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
-_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class TgUser:
-    """A simulated Telegram user (a focal point, usually)."""
-
-    id: int
-    first_name: str
-    language_code: str | None = None
-    username: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.username:
-            user["username"] = self.username
-        if self.language_code:
-            user["language_code"] = self.language_code
-        return user
-
-
-@dataclass(frozen=True)
-class TgChat:
-    id: int
-    type: str  # private, group, supergroup, channel
-    title: str | None = None
-    first_name: str | None = None
-    username: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        fields = {"title": self.title, "first_name": self.first_name, "username": self.username}
-        return {"id": self.id, "type": self.type} | {k: v for k, v in fields.items() if v}
-
-
-@dataclass(frozen=True)
-class MessageVersion:
-    """The content a message had before an edit."""
-
-    text: str | None
-    plain_text: str | None
-    parse_mode: str | None
-    reply_markup: dict[str, Any] | None
-
-
-@dataclass
-class SentMessage:
-    """A message the bot sent; ``text`` is the text or caption as sent, ``plain_text`` what the
-    reader sees, ``edits`` the earlier versions oldest first."""
-
-    message_id: int
-    chat_id: int
-    method: str
-    text: str | None
-    plain_text: str | None
-    parse_mode: str | None
-    reply_markup: dict[str, Any] | None
-    date: int
-    document_filename: str | None = None
-    document_bytes: bytes | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    edits: list[MessageVersion] = field(default_factory=list)
-    deleted: bool = False
-
-    @property
-    def buttons(self) -> list[list[tuple[str, str]]]:
-        """Inline keyboard rows as (label, callback_data or url)."""
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [
-            [(b.get("text", ""), str(b.get("callback_data", b.get("url", "")))) for b in row] for row in rows
-        ]
-
-    @property
-    def callback_data(self) -> list[str]:
-        return [
-            b["callback_data"]
-            for row in (self.reply_markup or {}).get("inline_keyboard", [])
-            for b in row
-            if "callback_data" in b
-        ]
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    method: str
-    params: dict[str, Any]
-    status: int
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class WebhookDelivery:
-    update_id: int
-    url: str
-    status: int  # 0 when the webhook could not be reached
-    error: str | None = None
-
-
-@dataclass
-class _StoredFile:
-    file_id: str
-    filename: str
-    content: bytes
-    mime_type: str
 
 
 class TelegramEmulator:
@@ -194,45 +107,30 @@ class TelegramEmulator:
         self.calls: list[ApiCall] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        self.webhook_deliveries: list[WebhookDelivery] = []
-        self.webhook_url: str | None = None
-        self._webhook_secret: str | None = None
         self._chats: dict[int, TgChat] = {}
-        self._messages: list[SentMessage] = []
-        self._message_ids: dict[int, int] = {}
-        self._files: dict[str, _StoredFile] = {}
+        self._bot_messages = BotMessages(self.limits, lambda: self.bot_user, self._resolve_chat)
         self._callback_queries: dict[str, bool] = {}  # id -> answered
-        self._pending: list[dict[str, Any]] = []
-        self._next_update_id = 700_000_001
-        self._allowed_updates: set[str] | None = None
-        self._poll_generation = 0
-        self.poller_waiting = False
-        self._last_webhook_error: tuple[int, str] | None = None
-        self._updates_changed = asyncio.Condition()
         self._activity = asyncio.Condition()
-        self._delivery_lock = asyncio.Lock()
-        self._background: set[asyncio.Task[None]] = set()
-        self._closing = False
+        self._updates = UpdateQueue(self._activity)
         self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
         self._port = 0
         self._handlers: dict[str, Handler] = {
             "getme": self._get_me,
-            "getupdates": self._get_updates,
-            "setwebhook": self._set_webhook,
-            "deletewebhook": self._delete_webhook,
-            "getwebhookinfo": self._get_webhook_info,
-            "sendmessage": self._send_message,
-            "senddocument": self._send_document,
-            "editmessagetext": self._edit_message_text,
-            "editmessagecaption": self._edit_message_text,
-            "editmessagereplymarkup": self._edit_message_reply_markup,
-            "deletemessage": self._delete_message,
+            "getupdates": self._updates.get_updates,
+            "setwebhook": self._updates.set_webhook,
+            "deletewebhook": self._updates.delete_webhook,
+            "getwebhookinfo": self._updates.get_webhook_info,
+            "sendmessage": self._bot_messages.send_message,
+            "senddocument": self._bot_messages.send_document,
+            "editmessagetext": self._bot_messages.edit_message_text,
+            "editmessagecaption": self._bot_messages.edit_message_text,
+            "editmessagereplymarkup": self._bot_messages.edit_message_reply_markup,
+            "deletemessage": self._bot_messages.delete_message,
             "answercallbackquery": self._answer_callback_query,
             "setmycommands": self._set_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getmycommands": self._get_my_commands,
-            "getfile": self._get_file,
+            "getfile": self._bot_messages.get_file,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -246,16 +144,10 @@ class TelegramEmulator:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self._port = self._runner.addresses[0][1]
-        self._session = aiohttp.ClientSession()
+        self._updates.open()
 
     async def stop(self) -> None:
-        self._closing = True
-        async with self._updates_changed:
-            self._updates_changed.notify_all()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        await self._updates.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -283,6 +175,20 @@ class TelegramEmulator:
     @property
     def bot_user(self) -> dict[str, Any]:
         return {"id": self.bot_id, "is_bot": True, "first_name": self.bot_name, "username": self.bot_username}
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The webhook setWebhook installed; None while the bot long-polls."""
+        return self._updates.webhook_url
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        return self._updates.webhook_deliveries
+
+    @property
+    def poller_waiting(self) -> bool:
+        """True while a getUpdates long poll is parked in the server."""
+        return self._updates.poller_waiting
 
     # -- fault injection (see FaultPlan for scoping) -------------------------------------------
 
@@ -329,7 +235,7 @@ class TelegramEmulator:
         mime_type: str = "application/octet-stream",
     ) -> None:
         """Make a file_id from a replayed fixture downloadable through getFile."""
-        self._files[file_id] = _StoredFile(file_id, filename, content, mime_type)
+        self._bot_messages.files[file_id] = StoredFile(file_id, filename, content, mime_type)
 
     async def send_text(self, user: TgUser, text: str, chat: TgChat | None = None) -> dict[str, Any]:
         """The user types ``text``; bot commands and @mentions get their entities."""
@@ -337,7 +243,7 @@ class TelegramEmulator:
             self.user(user.id, user.first_name, user.language_code, user.username)
         target = chat or self._chats[user.id]
         message: dict[str, Any] = {
-            "message_id": self._new_message_id(target.id),
+            "message_id": self._bot_messages.new_message_id(target.id),
             "from": user.as_dict(),
             "chat": target.as_dict(),
             "date": int(time.time()),
@@ -369,7 +275,7 @@ class TelegramEmulator:
                 "callback_query": {
                     "id": query_id,
                     "from": user.as_dict(),
-                    "message": self._message_dict(message),
+                    "message": self._bot_messages.as_message(message),
                     "chat_instance": str(-(abs(message.chat_id) * 7919 % 10**18)),
                     "data": callback_data,
                 }
@@ -379,22 +285,14 @@ class TelegramEmulator:
     async def send_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue a raw Update (e.g. a recorded fixture) with the next update_id; in webhook
         mode it is POSTed before this returns. The returned copy is what the bot receives."""
-        update = copy.deepcopy(update)
-        update["update_id"] = self._next_update_id
-        self._next_update_id += 1
         if query := update.get("callback_query"):
             self._callback_queries[str(query["id"])] = False
-        self._pending.append(update)
-        async with self._updates_changed:
-            self._updates_changed.notify_all()
-        if self.webhook_url:
-            await self._deliver_pending()
-        return copy.deepcopy(update)
+        return await self._updates.push(update)
 
     # -- what the bot did -------------------------------------------------------------------
 
     def sent_messages(self, chat_id: int | None = None) -> list[SentMessage]:
-        return [m for m in self._messages if chat_id is None or m.chat_id == chat_id]
+        return [m for m in self._bot_messages.sent if chat_id is None or m.chat_id == chat_id]
 
     async def wait_for_messages(
         self, chat_id: int, count: int = 1, timeout: float = 5.0
@@ -436,7 +334,7 @@ class TelegramEmulator:
 
     @property
     def pending_update_count(self) -> int:
-        return len(self._pending)
+        return self._updates.pending_update_count
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -475,9 +373,9 @@ class TelegramEmulator:
         if request.match_info["token"] != self.token:
             return web.json_response(BotApiError(401, "Unauthorized").payload(), status=401)
         path = request.match_info["file_path"]
-        for stored in self._files.values():
-            if _file_path(stored) == path:
-                return web.Response(body=stored.content, content_type=stored.mime_type)
+        stored = self._bot_messages.file_at(path)
+        if stored is not None:
+            return web.Response(body=stored.content, content_type=stored.mime_type)
         return web.json_response(BotApiError(404, "Not Found").payload(), status=404)
 
     async def _record(self, call: ApiCall) -> None:
@@ -534,204 +432,6 @@ class TelegramEmulator:
             "supports_inline_queries": False,
         }
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        if self.webhook_url:
-            raise BotApiError(409, WEBHOOK_CONFLICT)
-        self._poll_generation += 1
-        generation = self._poll_generation
-        limit = min(max(int(params.get("limit", 100)), 1), 100)
-        timeout = min(max(int(params.get("timeout", 0)), 0), 50)
-        if "allowed_updates" in params:
-            self._allowed_updates = set(params["allowed_updates"]) or None
-        offset = params.get("offset")
-        if offset is not None and offset > 0:
-            self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        elif offset is not None and offset < 0:
-            self._pending = self._pending[offset:]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with self._updates_changed:
-            self._updates_changed.notify_all()  # an older poller is now terminated
-            while True:
-                if generation != self._poll_generation:
-                    raise BotApiError(409, POLLING_CONFLICT)
-                if self.webhook_url:
-                    raise BotApiError(409, WEBHOOK_CONFLICT)
-                self._pending = [u for u in self._pending if self._allowed(u)]
-                remaining = deadline - loop.time()
-                if self._pending or self._closing or remaining <= 0:
-                    return copy.deepcopy(self._pending[:limit])
-                await self._set_poller_waiting(True)
-                try:
-                    await asyncio.wait_for(self._updates_changed.wait(), remaining)
-                except TimeoutError:
-                    pass
-                finally:
-                    await self._set_poller_waiting(False)
-
-    async def _set_poller_waiting(self, waiting: bool) -> None:
-        self.poller_waiting = waiting
-        async with self._activity:
-            self._activity.notify_all()
-
-    def _allowed(self, update: dict[str, Any]) -> bool:
-        kind = next((key for key in update if key != "update_id"), "")
-        if self._allowed_updates is None:
-            return kind not in _DEFAULT_EXCLUDED
-        return kind in self._allowed_updates
-
-    async def _set_webhook(self, params: dict[str, Any]) -> bool:
-        url = params.get("url", "")
-        if not url:
-            return await self._delete_webhook(params)
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
-        secret = params.get("secret_token")
-        if secret is not None and not _SECRET_RE.fullmatch(secret):
-            raise bad_request("secret token contains unallowed characters")
-        if params.get("drop_pending_updates"):
-            self._pending.clear()
-        if "allowed_updates" in params:
-            self._allowed_updates = set(params["allowed_updates"]) or None
-        self.webhook_url, self._webhook_secret = url, secret
-        async with self._updates_changed:
-            self._updates_changed.notify_all()
-        task = asyncio.create_task(self._deliver_pending())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return True
-
-    async def _delete_webhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = self._webhook_secret = None
-        if params.get("drop_pending_updates"):
-            self._pending.clear()
-        return True
-
-    async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "url": self.webhook_url or "",
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
-        }
-        if self.webhook_url:
-            info |= {"max_connections": 40, "ip_address": "127.0.0.1"}
-        if self._allowed_updates is not None:
-            info["allowed_updates"] = sorted(self._allowed_updates)
-        if self._last_webhook_error:
-            info["last_error_date"], info["last_error_message"] = self._last_webhook_error
-        return info
-
-    async def _deliver_pending(self) -> None:
-        """POST queued updates in order; a failed delivery stays queued for the next attempt."""
-        async with self._delivery_lock:
-            while self._pending and self.webhook_url and self._session and not self._closing:
-                update = self._pending[0]
-                if not self._allowed(update):
-                    self._pending.pop(0)
-                    continue
-                status, error = await self._post_webhook(self.webhook_url, update)
-                self.webhook_deliveries.append(
-                    WebhookDelivery(update["update_id"], self.webhook_url, status, error)
-                )
-                if not 200 <= status < 300:
-                    self._last_webhook_error = (int(time.time()), error or f"HTTP {status}")
-                    return
-                self._pending.pop(0)
-
-    async def _post_webhook(self, url: str, update: dict[str, Any]) -> tuple[int, str | None]:
-        if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
-            return 0, "the emulator delivers only to 127.0.0.1"
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self._webhook_secret} if self._webhook_secret else {}
-        assert self._session is not None
-        try:
-            async with self._session.post(
-                url, json=update, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
-            ) as answer:
-                return answer.status, None if answer.status < 300 else answer.reason
-        except (aiohttp.ClientError, TimeoutError) as err:
-            return 0, f"Connection failed: {err!r}"
-
-    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        plain = checked_text(self.limits, params["text"], params.get("parse_mode"))
-        sent = self._new_sent("sendMessage", params, params["text"], plain)
-        return self._message_dict(sent)
-
-    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        caption = params.get("caption")
-        plain = (
-            checked_text(self.limits, caption, params.get("parse_mode"), caption=True) if caption else None
-        )
-        document = params["document"]
-        if isinstance(document, UploadedFile):
-            stored = _StoredFile(
-                f"BQACAgIAAxkDAAI{len(self._files) + 1:05d}emu",
-                document.filename,
-                document.content,
-                document.content_type,
-            )
-            self._files[stored.file_id] = stored
-        elif document in self._files:
-            stored = self._files[document]
-        else:
-            raise bad_request("wrong file identifier/HTTP URL specified")
-        sent = self._new_sent("sendDocument", params, caption, plain)
-        sent.document_filename, sent.document_bytes = stored.filename, stored.content
-        sent.params["document"] = stored.file_id
-        return self._message_dict(sent)
-
-    async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any] | bool:
-        if "inline_message_id" in params:
-            return True
-        sent = self._find_message(params, "message to edit not found")
-        key = "text" if sent.method == "sendMessage" else "caption"
-        if key == "text" and "text" not in params:
-            raise bad_request("message text is empty")
-        text = params.get(key)
-        plain = (
-            checked_text(self.limits, text, params.get("parse_mode"), caption=key == "caption")
-            if text
-            else None
-        )
-        return self._apply_edit(sent, text, plain, params.get("parse_mode"), params.get("reply_markup"))
-
-    async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
-        if "inline_message_id" in params:
-            return True
-        sent = self._find_message(params, "message to edit not found")
-        return self._apply_edit(sent, sent.text, sent.plain_text, sent.parse_mode, params.get("reply_markup"))
-
-    def _apply_edit(
-        self,
-        sent: SentMessage,
-        text: str | None,
-        plain: str | None,
-        parse_mode: str | None,
-        markup: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Like Telegram, an edit without reply_markup removes the inline keyboard."""
-        if (text, parse_mode, markup) == (sent.text, sent.parse_mode, sent.reply_markup):
-            raise bad_request(
-                "message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup "
-                "of the message"
-            )
-        sent.edits.append(MessageVersion(sent.text, sent.plain_text, sent.parse_mode, sent.reply_markup))
-        sent.text, sent.plain_text, sent.parse_mode, sent.reply_markup = (text, plain, parse_mode, markup)
-        return self._message_dict(sent) | {"edit_date": int(time.time())}
-
-    async def _delete_message(self, params: dict[str, Any]) -> bool:
-        self._find_message(params, "message to delete not found").deleted = True
-        return True
-
-    def _find_message(self, params: dict[str, Any], not_found: str) -> SentMessage:
-        for sent in self._messages:
-            if (sent.chat_id, sent.message_id) == (
-                params.get("chat_id"),
-                params.get("message_id"),
-            ) and not sent.deleted:
-                return sent
-        raise bad_request(not_found)
-
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params["callback_query_id"])
         if self._callback_queries.get(query_id, True):
@@ -757,79 +457,20 @@ class TelegramEmulator:
     async def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, str]]:
         return [{"command": c, "description": d} for c, d in self.commands.get(_commands_key(params), [])]
 
-    async def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
-        stored = self._files.get(params["file_id"])
-        if stored is None:
-            raise bad_request("wrong file_id or the file is temporarily unavailable")
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_id[-12:],
-            "file_size": len(stored.content),
-            "file_path": _file_path(stored),
-        }
-
     async def _plausible_answer(self, method: str, params: dict[str, Any], chat: TgChat | None) -> Any:
         """Methods not modelled answer ok with a minimal result of the documented type."""
         spec = self.spec.method(method)
         returns = spec.returns if spec else ("True",)
         if "Message" in returns and chat is not None and "message_id" not in params:
             caption = params.get("caption")
-            sent = self._new_sent(method, params, caption, caption)
-            return self._message_dict(sent)
+            sent = self._bot_messages.record(method, params, caption, caption)
+            return self._bot_messages.as_message(sent)
         if "Boolean" in returns:
             return True
         result = self.spec.plausible(returns[0])
         if returns[0] == "ChatFullInfo" and chat is not None:
             result |= chat.as_dict()
         return result
-
-    # -- message bookkeeping ------------------------------------------------------------------
-
-    def _new_message_id(self, chat_id: int) -> int:
-        self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
-        return self._message_ids[chat_id]
-
-    def _new_sent(
-        self, method: str, params: dict[str, Any], text: str | None, plain: str | None
-    ) -> SentMessage:
-        chat_id = params["chat_id"]
-        sent = SentMessage(
-            self._new_message_id(chat_id),
-            chat_id,
-            method,
-            text,
-            plain,
-            params.get("parse_mode"),
-            params.get("reply_markup"),
-            int(time.time()),
-            params={k: v for k, v in params.items() if not isinstance(v, UploadedFile)},
-        )
-        self._messages.append(sent)
-        return sent
-
-    def _message_dict(self, sent: SentMessage) -> dict[str, Any]:
-        """The Message object Telegram returns for a bot's message (PTB de-jsons it)."""
-        message: dict[str, Any] = {
-            "message_id": sent.message_id,
-            "from": self.bot_user,
-            "chat": self._resolve_chat(sent.chat_id).as_dict(),
-            "date": sent.date,
-        }
-        if sent.method == "sendMessage":
-            message["text"] = sent.plain_text
-        elif sent.plain_text:
-            message["caption"] = sent.plain_text
-        if sent.document_filename is not None and sent.document_bytes is not None:
-            file_id = str(sent.params.get("document", ""))
-            message["document"] = {
-                "file_id": file_id,
-                "file_unique_id": file_id[-12:],
-                "file_name": sent.document_filename,
-                "file_size": len(sent.document_bytes),
-            }
-        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
-            message["reply_markup"] = sent.reply_markup
-        return message
 
 
 def _text_entities(text: str) -> list[dict[str, Any]]:
@@ -845,7 +486,3 @@ def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
     scope = params.get("scope") or {"type": "default"}
     parts = [str(scope["type"])] + [str(scope[k]) for k in ("chat_id", "user_id") if k in scope]
     return ":".join(parts), params.get("language_code", "")
-
-
-def _file_path(stored: _StoredFile) -> str:
-    return f"documents/{stored.file_id}/{stored.filename}"

@@ -23,7 +23,8 @@ FLOOD_WARNING = N_("You are sending messages very quickly. Please wait a minute,
 
 async def identify_person(ctx: Context, call_next: Next) -> list[Reply]:
     ctx._person, ctx._identity = await identify(ctx.session, ctx.incoming, ctx.clock)
-    await ctx.session.flush()  # a new person gets an id now
+    if ctx._person.id is None:
+        await ctx.session.flush()  # a new person gets an id now
     ctx.person_id = ctx._person.id
     return await call_next(ctx)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -215,6 +215,39 @@ async def claim(session: AsyncSession, announcement_id: int, now: datetime) -> A
     if moved.first() is None:
         return None
     return await session.get(Announcement, announcement_id, populate_existing=True)
+
+
+async def take_interrupted(session: AsyncSession, now: datetime, grace: timedelta) -> list[Announcement]:
+    """Announcements confirmed more than `grace` ago whose batch was never queued (the process stopped
+    between the confirmation and the queueing). Each is re-claimed by moving its `confirmed_at`, so of
+    several instances starting at once only one resumes it; queueing again is safe (idempotent keys)."""
+    stuck = (
+        await session.scalars(
+            select(Announcement.id).where(
+                Announcement.status == AnnouncementStatus.SENDING.value,
+                Announcement.batch_id.is_(None),
+                Announcement.confirmed_at < now - grace,
+            )
+        )
+    ).all()
+    taken: list[Announcement] = []
+    for announcement_id in stuck:
+        moved = await session.execute(
+            update(Announcement)
+            .where(
+                Announcement.id == announcement_id,
+                Announcement.status == AnnouncementStatus.SENDING.value,
+                Announcement.confirmed_at < now - grace,
+            )
+            .values(confirmed_at=now)
+            .returning(Announcement.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.first() is not None:
+            found = await session.get(Announcement, announcement_id, populate_existing=True)
+            if found is not None:
+                taken.append(found)
+    return taken
 
 
 async def release(session: AsyncSession, announcement_id: int) -> None:

@@ -265,3 +265,26 @@ async def test_the_message_shortcut_prefills_the_form_with_the_message(bot: Runn
     assert (await bot.post(*other))[0] == 200
     await bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.open")) == 2)
     assert "Staff channel only" in json.dumps(bot.slack.calls_to("views.open")[1].args["view"])
+
+
+async def test_an_announcement_interrupted_before_queueing_is_resumed_once(bot: RunningBot) -> None:
+    from datetime import timedelta
+
+    from bot.adapters.slack import SlackAdapter
+
+    assert bot.telegram is not None
+    chat = await add_focal_point(bot.app, "Marie", "fr", LISBON, telegram=bot.telegram)
+    now = bot.app.services.clock.now()
+    async with bot.app.database.session() as session:  # confirmed, then the process stopped
+        session.add(Announcement(created_by=CHANNEL_MEMBER, created_at=now, text="Summit *moved*",
+                                 status="sending", confirmed_at=now - timedelta(minutes=10),
+                                 staff_channel=STAFF_CHANNEL))  # fmt: skip
+    slack_adapter = next(a for a in bot.runtime.adapters if isinstance(a, SlackAdapter))
+    assert await slack_adapter.tools.resume_interrupted() == 1
+    assert await slack_adapter.tools.resume_interrupted() == 0  # taken once, even by several instances
+    [received] = await bot.telegram.wait_for_messages(chat, 1)
+    assert received.text is not None and received.text.endswith("Summit <b>moved</b>")
+    parent = bot.slack.messages(STAFF_CHANNEL)[0]
+    assert "resumed after a restart" in parent.text
+    await bot.slack.wait_for(lambda: any(t.startswith("*Done:*") for t in bot.thread(parent.ts)))
+    assert bot.thread(parent.ts)[-1].startswith("*Done:* 1 sent")

@@ -187,6 +187,7 @@ class SlackAdapter:
             self._web.add_post(self.path, self._http)
         self._running = True
         log.info("slack adapter started mode=%s", self.mode)
+        await self.tools.resume_interrupted()
 
     async def stop(self) -> None:
         self._running = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from bot.adapters.slack import StaffDirectory
 
 log = logging.getLogger(__name__)
+# An announcement still unqueued this long after its confirmation was interrupted by a stop.
+RESUME_GRACE = timedelta(minutes=2)
 COMMAND = "/scn"
 SHORTCUT = "announce_to_cities"
 SUGGEST_ACTION = "suggest_kb_entry"
@@ -195,12 +198,33 @@ class StaffTools:
         await self._send(draft.id, user, words)
 
     async def _send(self, announcement_id: int, user: str, words: str) -> None:
-        """Open the thread and its report, then queue the batch that reports there."""
+        """Claim the confirmed draft, open the thread and its report, then queue the batch."""
         async with self.services.database.session() as session:
             claimed = await announcements.claim(session, announcement_id, self.services.clock.now())
             if claimed is None:
                 return
             channel, text = claimed.staff_channel or self.staff_channel or "", claimed.text
+        await self._open_and_queue(announcement_id, channel, text, user, words)
+
+    async def resume_interrupted(self, grace: timedelta = RESUME_GRACE) -> int:
+        """Queue announcements confirmed before a stop that were never queued; returns how many."""
+        async with self.services.database.session() as session:
+            stuck = await announcements.take_interrupted(session, self.services.clock.now(), grace)
+            work = []
+            for item in stuck:
+                words = await announcements.describe(
+                    session, announcements.Audience(item.audience_kind, item.audience_value)
+                )
+                work.append((item.id, item.staff_channel or self.staff_channel or "", item.text,
+                             item.created_by, f"{words} (resumed after a restart)"))  # fmt: skip
+        for announcement_id, channel, text, user, words in work:
+            log.warning("announcement %s was confirmed but not queued: resuming", announcement_id)
+            await self._open_and_queue(announcement_id, channel, text, user, words)
+        return len(work)
+
+    async def _open_and_queue(
+        self, announcement_id: int, channel: str, text: str, user: str, words: str
+    ) -> None:
         quoted = "\n".join(f">{line}" for line in views.html_to_mrkdwn(mrkdwn_to_html(text)).split("\n"))
         try:
             parent = await self.client.chat_postMessage(

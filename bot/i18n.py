@@ -133,11 +133,12 @@ def _compile(po_path: Path, language: str) -> NullTranslations:
     return Translations(buffer, domain=DOMAIN)
 
 
-def language_name(language: str, in_language: str | None = None) -> str:
-    """The language's name: its own name for itself ("العربية", "Français") for pickers, or its name in
-    `in_language` ("German" in English) for sentences."""
+def language_name(language: str, in_language: str | None = None, *, capitalize: bool = True) -> str:
+    """The language's name: its own name for itself ("العربية", "Français") for pickers, or its name
+    in `in_language` ("German" in English). `capitalize=False` keeps CLDR's form for use inside a
+    sentence ("en français", "en español"; English names stay capitalized)."""
     try:
         name = Locale.parse(language).get_display_name(in_language or language) or language
     except (ValueError, LookupError):
         return language
-    return name[:1].upper() + name[1:]
+    return name[:1].upper() + name[1:] if capitalize else name

@@ -16,7 +16,7 @@ def language_buttons(ctx: Context) -> tuple[Button, ...]:
 
 @router.command("language", description=N_("Choose your language"))
 async def choose_language(ctx: Context) -> Reply:
-    current = language_name(ctx.language)
+    current = language_name(ctx.language, capitalize=False)
     count = len(ctx.catalogs.languages)
     spoken = ctx.ngettext(
         "I can speak with you in {count} language.", "I can speak with you in {count} languages.", count
@@ -36,5 +36,7 @@ async def language_button(ctx: Context) -> Reply:
     ctx.person.language_explicit = True
     ctx.translator = ctx.catalogs.translator(code)
     ctx.audit("language_set", language=code)
-    text = ctx._("From now on I will write to you in {language}.", language=language_name(code))
+    text = ctx._(
+        "From now on I will write to you in {language}.", language=language_name(code, capitalize=False)
+    )
     return Reply(text, edit=True, notice=text)

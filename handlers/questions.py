@@ -45,7 +45,7 @@ def topic_reply(ctx: Context, topic: Topic) -> Reply:
         parts.append(
             ctx._(
                 "This answer is not yet written in {language}, so it is in English.",
-                language=language_name(language, language),
+                language=language_name(language, capitalize=False),
             )
         )
     knowledge = _knowledge(ctx)
@@ -61,7 +61,9 @@ def _language_buttons(ctx: Context) -> tuple[Button, ...]:
     if ctx.language_offer is None:
         return ()
     offered = ctx.catalogs.translator(ctx.language_offer)
-    label = offered.gettext("Always answer me in {language}", language=language_name(ctx.language_offer))
+    label = offered.gettext(
+        "Always answer me in {language}", language=language_name(ctx.language_offer, capitalize=False)
+    )
     return (Button(label, f"lang:set:{ctx.language_offer}"),)
 
 
@@ -70,7 +72,7 @@ def _unsupported_note(ctx: Context) -> str | None:
         return None
     return ctx._(
         "I do not speak {language} yet, so I answered in English. Send /language to choose another language.",
-        language=language_name(ctx.unsupported_language, ctx.language),
+        language=language_name(ctx.unsupported_language, ctx.language, capitalize=False),
     )
 
 

@@ -15,8 +15,10 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.storage.database import Database
 from run_bot import build_app
+from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import ConsoleChat
+from tests.slack_harness import RunningBot, populate, running_platforms, slack_emulator
 from tests.telegram_harness import (
     TelegramBotUnderTest,
     TelegramChat,
@@ -129,3 +131,20 @@ def telegram_user(telegram_bot: TelegramBotUnderTest) -> TelegramUserFactory:
         return await telegram_bot.user(name, language_code=language_code)
 
     return make
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackEmulator]:
+    """The Slack Web API emulator with the staff channel and its members."""
+    async with slack_emulator() as emulator:
+        populate(emulator)
+        yield emulator
+
+
+@pytest.fixture
+async def bot(
+    app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
+) -> AsyncIterator[RunningBot]:
+    """The bot on both platforms: Slack for staff (HTTP mode), Telegram for focal points."""
+    async with running_platforms(app, settings, slack, telegram_emulator) as running:
+        yield running

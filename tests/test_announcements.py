@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,22 +12,16 @@ from bot import announcements
 from bot.adapters import slack_views as views
 from bot.announcements import HEADING, MAX_TEXT_LENGTH, Audience
 from bot.app import BotApp
-from bot.config import Settings
 from bot.slack_markup import decode_entities, mrkdwn_to_html
 from bot.storage.delivery import Delivery
 from bot.storage.models import City, PlatformIdentity
 from bot.storage.staff import Announcement
 from tests.emulators import slack_payloads as payloads
-from tests.emulators.slack import SlackEmulator
-from tests.emulators.telegram import TelegramEmulator
 from tests.slack_harness import (
     CHANNEL_MEMBER,
     STAFF_CHANNEL,
     RunningBot,
     add_focal_point,
-    populate,
-    running_platforms,
-    slack_emulator,
 )
 
 LISBON, AMMAN, MOMBASA = (
@@ -36,21 +29,6 @@ LISBON, AMMAN, MOMBASA = (
     ("Amman", "Jordan", "MENA"),
     ("Mombasa", "Kenya", "Africa"),
 )
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    async with slack_emulator() as emulator:
-        populate(emulator)
-        yield emulator
-
-
-@pytest.fixture
-async def bot(
-    app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
-) -> AsyncIterator[RunningBot]:
-    async with running_platforms(app, settings, slack, telegram_emulator) as running:
-        yield running
 
 
 def compose_values(text: str, audience: str = "all", **versions: str) -> dict[str, Any]:

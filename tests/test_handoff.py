@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.adapters.slack_staff import SUGGEST_ACTION
-from bot.app import BotApp
-from bot.config import Settings
 from bot.handoff import ANSWER_HEADING
 from bot.storage.delivery import Delivery
 from bot.storage.models import AuditEntry, Question
 from bot.storage.staff import KnowledgeSuggestion
 from tests.emulators import slack_payloads as payloads
-from tests.emulators.slack import SlackEmulator, SlackMessage
-from tests.emulators.telegram import TelegramEmulator, TgUser
+from tests.emulators.slack import SlackMessage
+from tests.emulators.telegram import TgUser
 from tests.slack_harness import (
     CHANNEL_MEMBER,
     OUTSIDER,
     STAFF_CHANNEL,
     RunningBot,
     add_focal_point,
-    populate,
-    running_platforms,
-    slack_emulator,
 )
 from tests.telegram_harness import TelegramChat
 
 QUESTION = "Quel temps fera-t-il à Lisbonne pendant la réunion de mars ?"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    async with slack_emulator() as emulator:
-        populate(emulator)
-        yield emulator
-
-
-@pytest.fixture
-async def bot(
-    app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
-) -> AsyncIterator[RunningBot]:
-    async with running_platforms(app, settings, slack, telegram_emulator) as running:
-        yield running
 
 
 async def forwarded_question(bot: RunningBot) -> tuple[TelegramChat, SlackMessage]:

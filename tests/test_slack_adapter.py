@@ -27,17 +27,8 @@ from tests.slack_harness import (
     STAFF_CHANNEL,
     RunningBot,
     add_focal_point,
-    populate,
     running_platforms,
-    slack_emulator,
 )
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackEmulator]:
-    async with slack_emulator() as emulator:
-        populate(emulator)
-        yield emulator
 
 
 @pytest.fixture

@@ -162,7 +162,7 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
         runtime.adapters.append(telegram)
     if settings.slack_bot_token is not None:
         from bot.adapters.slack import SlackAdapter
-        from bot.handoff import staff_notifier
+        from bot.domain.questions import staff_notifier
 
         slack = SlackAdapter.from_settings(settings, app.services, web)
         deliveries.listeners.subscribe("slack:", slack.reporter)  # announcement reports in their thread

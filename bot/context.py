@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.i18n import Catalogs, Translator
 from bot.messages import Button, Incoming, Reply
-from bot.storage.models import Person, PlatformIdentity
+from bot.storage.people import Person, PlatformIdentity
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.storage.models import ConversationState
+from bot.storage.conversation import ConversationState
 
 DEFAULT_TTL = timedelta(days=7)
 

@@ -11,9 +11,9 @@ from typing import TypeAlias
 from bot.context import Context
 from bot.flood import FloodVerdict
 from bot.i18n import N_
+from bot.identity import identify
 from bot.messages import Reply
-from bot.people import identify
-from bot.storage.models import AuditEntry
+from bot.storage.audit import AuditEntry
 
 Next: TypeAlias = Callable[[Context], Awaitable[list[Reply]]]
 Middleware: TypeAlias = Callable[[Context, Next], Awaitable[list[Reply]]]

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.storage.buttons import ButtonPayload
 from bot.storage.database import Database
-from bot.storage.models import ButtonPayload
 
 MARK = "#"
 CACHE_SIZE = 4096

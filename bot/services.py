@@ -17,7 +17,7 @@ from bot.storage.database import Database
 
 if TYPE_CHECKING:
     from bot.context import Context
-    from bot.storage.models import Question
+    from bot.storage.questions import Question
 
 StaffNotifier: TypeAlias = Callable[["Context", "Question"], Awaitable[None]]
 

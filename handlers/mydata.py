@@ -12,8 +12,9 @@ from bot.delivery.outbox import forget_recipient
 from bot.i18n import N_
 from bot.messages import Attachment, Button, Reply
 from bot.routing import Router
-from bot.storage.models import City, ConversationState, PlatformIdentity, Question
-from bot.storage.staff import KnowledgeSuggestion
+from bot.storage.conversation import ConversationState
+from bot.storage.people import City, PlatformIdentity
+from bot.storage.questions import KnowledgeSuggestion, Question
 
 router = Router("mydata")
 ERASED = N_("Done. Everything I stored about you has been erased. If you write again, I will start afresh.")

@@ -8,7 +8,7 @@ from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.routing import Router
-from bot.storage.models import City
+from bot.storage.people import City
 
 router = Router("profile")
 FLOW = "profile"

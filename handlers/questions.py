@@ -13,7 +13,7 @@ from bot.i18n import N_, language_name
 from bot.knowledge import KnowledgeBase
 from bot.messages import Button, Reply
 from bot.routing import Router
-from bot.storage.models import Question, QuestionStatus
+from bot.storage.questions import Question, QuestionStatus
 
 router = Router("questions")
 MIN_LETTERS = 3  # fewer letters than this ("ok", "👍", "?") is not a question worth keeping

@@ -6,7 +6,6 @@ from typing import Any
 
 from alembic import context
 
-from bot.storage import delivery as _delivery  # noqa: F401  (outbox tables)
 from bot.storage.models import Base
 from bot.storage.types import UTCDateTime
 

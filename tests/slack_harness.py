@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.config import Settings
-from bot.storage.models import City, Person, PlatformIdentity, Role
+from bot.storage.people import City, Person, PlatformIdentity, Role
 from run_bot import PlatformRuntime, start_platforms
 from tests.emulators import slack_payloads as payloads
 from tests.emulators.slack import SlackEmulator

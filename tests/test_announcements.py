@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import announcements
 from bot.adapters import slack_views as views
-from bot.announcements import HEADING, MAX_TEXT_LENGTH, Audience
 from bot.app import BotApp
+from bot.domain import announcements
+from bot.domain.announcements import HEADING, MAX_TEXT_LENGTH, Audience
 from bot.slack_markup import decode_entities, mrkdwn_to_html
+from bot.storage.announcements import Announcement
 from bot.storage.delivery import Delivery
-from bot.storage.models import City, PlatformIdentity
-from bot.storage.staff import Announcement
+from bot.storage.people import City, PlatformIdentity
 from tests.emulators import slack_payloads as payloads
 from tests.slack_harness import (
     CHANNEL_MEMBER,

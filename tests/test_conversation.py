@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
+from bot.storage.conversation import ConversationState
 from bot.storage.database import Database
-from bot.storage.models import City, ConversationState, Person
+from bot.storage.people import City, Person
 from run_bot import build_app
 from tests.harness import ConsoleChat
 

@@ -16,8 +16,8 @@ from bot.flood import FloodLimiter
 from bot.messages import Incoming, Reply
 from bot.middleware import DEFAULT_MIDDLEWARE, Next
 from bot.routing import Router
+from bot.storage.audit import AuditEntry
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry
 from tests.harness import ConsoleChat
 
 probe = Router("probe")

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.adapters.slack_staff import SUGGEST_ACTION
-from bot.handoff import ANSWER_HEADING
+from bot.domain.questions import ANSWER_HEADING
+from bot.storage.audit import AuditEntry
 from bot.storage.delivery import Delivery
-from bot.storage.models import AuditEntry, Question
-from bot.storage.staff import KnowledgeSuggestion
+from bot.storage.questions import KnowledgeSuggestion, Question
 from tests.emulators import slack_payloads as payloads
 from tests.emulators.slack import SlackMessage
 from tests.emulators.telegram import TgUser

@@ -6,8 +6,10 @@ import json
 
 from sqlalchemy import func, select
 
+from bot.storage.audit import AuditEntry
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, City, Person, PlatformIdentity, Question
+from bot.storage.people import City, Person, PlatformIdentity
+from bot.storage.questions import Question
 from tests.harness import ConsoleChat
 
 

@@ -12,7 +12,7 @@ from bot.delivery.payload import reply_from_json, reply_to_json
 from bot.messages import Attachment, Button, Markup, Reply
 from bot.storage.database import Database
 from bot.storage.delivery import Delivery, DeliveryBatch, Priority
-from bot.storage.models import Person, PlatformIdentity
+from bot.storage.people import Person, PlatformIdentity
 
 LEASE = timedelta(seconds=60)
 

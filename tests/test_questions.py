@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.storage.database import Database
-from bot.storage.models import Person, Question
+from bot.storage.people import Person
+from bot.storage.questions import Question
 from handlers.questions import TOO_SHORT
 from tests.harness import ConsoleChat
 

@@ -16,8 +16,10 @@ from bot.app import BotApp
 from bot.config import Settings
 from bot.delivery.errors import PermanentFailure, RecipientGone, TransientFailure
 from bot.messages import Markup, Reply
+from bot.storage.audit import AuditEntry
 from bot.storage.delivery import Delivery
-from bot.storage.models import AuditEntry, PlatformIdentity, Question
+from bot.storage.people import PlatformIdentity
+from bot.storage.questions import Question
 from tests.emulators import slack_payloads as payloads
 from tests.emulators.slack import SlackEmulator
 from tests.slack_harness import (

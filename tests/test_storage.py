@@ -12,10 +12,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import FakeClock
+from bot.identity import identify
 from bot.messages import Incoming
-from bot.people import identify
 from bot.storage.database import Database
-from bot.storage.models import Base, Person, PlatformIdentity
+from bot.storage.models import Base
+from bot.storage.people import Person, PlatformIdentity
 
 
 async def test_migrations_match_the_models(database: Database) -> None:

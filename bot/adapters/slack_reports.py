@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import announcements
-from bot.announcements import CityFailures
 from bot.clock import Clock
 from bot.delivery.batches import BatchProgress
+from bot.domain import announcements
+from bot.domain.announcements import CityFailures
 from bot.storage.database import Database
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 modals, answers to handed-off questions (a reply in the question's thread), and knowledge suggestions.
 
 Every listener checks that the user is staff first; anyone else gets a polite refusal and an audit
-entry. The rules live in the core (`bot.announcements`, `bot.handoff`, `bot.stats`); this module only
+entry. The rules live in the core (`bot.domain`); this module only
 reads Slack payloads, calls them, and shows the outcome.
 """
 
@@ -17,14 +17,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import announcements, handoff, stats
 from bot.adapters import slack_views as views
 from bot.adapters.slack_reports import ThreadReporter, owner_for
-from bot.announcements import AnnouncementRefused, Audience
+from bot.domain import announcements, questions, stats
+from bot.domain.announcements import AnnouncementRefused, Audience
 from bot.services import Services
 from bot.slack_markup import decode_entities, mrkdwn_to_html
-from bot.storage.models import AuditEntry
-from bot.storage.staff import Announcement, AnnouncementStatus
+from bot.storage.announcements import Announcement, AnnouncementStatus
+from bot.storage.audit import AuditEntry
 
 if TYPE_CHECKING:
     from bot.adapters.slack import StaffDirectory
@@ -265,9 +265,9 @@ class StaffTools:
         if not text:
             return
         async with self.services.database.session() as session:
-            question = await handoff.question_for_thread(session, channel, str(thread_ts))
+            question = await questions.question_for_thread(session, channel, str(thread_ts))
             assert question is not None
-            answered = await handoff.answer(
+            answered = await questions.answer(
                 session, self.services.outbox, self.services.catalogs, question,
                 answer_html=mrkdwn_to_html(text), answer_text=text, answered_by=user,
                 message_ref=str(ts), now=self.services.clock.now(),
@@ -300,7 +300,7 @@ class StaffTools:
     async def _question_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether `thread_ts` is a forwarded question's thread: known from the outbox, else read back."""
         async with self.services.database.session() as session:
-            if await handoff.question_for_thread(session, channel, thread_ts) is not None:
+            if await questions.question_for_thread(session, channel, thread_ts) is not None:
                 return True
         try:
             if self._bot_id is None:
@@ -314,7 +314,7 @@ class StaffTools:
             return False
         async with self.services.database.session() as session:
             text = decode_entities(str(parent.get("text") or ""))
-            return await handoff.adopt_thread(session, text, channel, thread_ts) is not None
+            return await questions.adopt_thread(session, text, channel, thread_ts) is not None
 
     async def suggest(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -328,7 +328,7 @@ class StaffTools:
         value = str((body.get("actions") or [{}])[0].get("value") or "")
         async with self.services.database.session() as session:
             suggestion = (
-                await handoff.suggest_entry(session, int(value), user, self.services.clock.now())
+                await questions.suggest_entry(session, int(value), user, self.services.clock.now())
                 if value.isdigit()
                 else None
             )

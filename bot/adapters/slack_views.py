@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.announcements import MAX_TEXT_LENGTH, AudienceChoices, Preview
+from bot.domain.announcements import MAX_TEXT_LENGTH, AudienceChoices, Preview
 from bot.i18n import language_name
 from bot.messages import Markup, Reply
 

@@ -26,7 +26,7 @@ from bot.delivery.batches import BatchDelta, BatchProgress, apply_deltas, create
 from bot.delivery.payload import reply_to_json
 from bot.messages import Reply
 from bot.storage.delivery import Delivery, DeliveryBatch, DeliveryStatus, Priority
-from bot.storage.models import PlatformIdentity
+from bot.storage.people import PlatformIdentity
 
 log = logging.getLogger(__name__)
 INSERT_CHUNK = 1000

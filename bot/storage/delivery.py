@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base
+from bot.storage.base import Base
 
 
 class DeliveryStatus(StrEnum):

@@ -21,9 +21,9 @@ from bot.delivery.outbox import Outbox, OutboxMessage
 from bot.i18n import N_, Catalogs
 from bot.messages import Markup, Reply
 from bot.slack_markup import mrkdwn_to_html
+from bot.storage.announcements import Announcement, AnnouncementStatus
 from bot.storage.delivery import Delivery, DeliveryStatus
-from bot.storage.models import City, Person, PlatformIdentity, Role
-from bot.storage.staff import Announcement, AnnouncementStatus
+from bot.storage.people import City, Person, PlatformIdentity, Role
 
 PLATFORM = "telegram"
 MAX_TEXT_LENGTH = 3000  # what a Slack modal's text input holds; a Telegram message holds 4096

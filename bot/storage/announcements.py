@@ -1,4 +1,4 @@
-"""Tables of the staff side: announcements (from draft to delivered) and suggested knowledge entries.
+"""Announcements to focal points, from draft to delivered.
 
 An `Announcement` is written as a draft when staff ask for a preview, so a long text never has to ride in
 a Slack modal's metadata; confirming it moves it to `sending` (only once: the move is conditional), then
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.models import Base
+from bot.storage.base import Base
 
 
 class AnnouncementStatus(StrEnum):
@@ -44,26 +44,3 @@ class Announcement(Base):
     staff_ts: Mapped[str | None] = mapped_column(String(50))  # the thread's parent message
     report_ts: Mapped[str | None] = mapped_column(String(50))  # the live report inside the thread
     summary_posted_at: Mapped[datetime | None]  # set once, by whoever posts the final summary
-
-
-class SuggestionStatus(StrEnum):
-    PENDING = "pending"  # waiting for an editor to turn it into a topic, or to drop it
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-
-
-class KnowledgeSuggestion(Base):
-    """A staff answer to a handed-off question, proposed as a knowledge-base entry for review."""
-
-    __tablename__ = "knowledge_suggestion"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("question.id", ondelete="SET NULL"), unique=True
-    )
-    language: Mapped[str] = mapped_column(String(8))
-    question_text: Mapped[str] = mapped_column(Text)
-    answer_text: Mapped[str] = mapped_column(Text)
-    suggested_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default=SuggestionStatus.PENDING.value)

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.delivery import Delivery
-from bot.storage.models import Base, Person, PlatformIdentity, Question, Role
+from bot.storage.models import Base
+from bot.storage.people import Person, PlatformIdentity, Role
+from bot.storage.questions import Question
 
 WEEK = timedelta(days=7)
 

@@ -22,8 +22,8 @@ from bot.delivery.outbox import Outbox
 from bot.i18n import N_, Catalogs, language_name
 from bot.messages import Markup, Reply
 from bot.storage.delivery import Delivery, Priority
-from bot.storage.models import City, Person, PlatformIdentity, Question, QuestionStatus
-from bot.storage.staff import KnowledgeSuggestion, SuggestionStatus
+from bot.storage.people import City, Person, PlatformIdentity
+from bot.storage.questions import KnowledgeSuggestion, Question, QuestionStatus, SuggestionStatus
 
 if TYPE_CHECKING:
     from bot.context import Context

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.messages import Incoming
-from bot.storage.models import Person, PlatformIdentity, Role
+from bot.storage.people import Person, PlatformIdentity, Role
 
 SEEN_RESOLUTION = timedelta(
     hours=1

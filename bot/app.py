@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot import form_flow
+from bot.access import AccessPolicy, OpenPolicy
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
@@ -37,6 +39,8 @@ class BotApp:
         flood_limit: bool = True,
         detector: LanguageDetecting | None = None,
         knowledge: KnowledgeBase | None = None,
+        access: AccessPolicy | None = None,
+        staff_channels: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
@@ -45,12 +49,14 @@ class BotApp:
             database=self.database,
             catalogs=Catalogs(settings.bot_locales_dir, settings.bot_default_language),
             clock=clock or SystemClock(),
-            routes=Routes.merge(routers),
+            routes=Routes.merge([*routers, form_flow.router]),
             flood=FloodLimiter(settings.bot_flood_burst, settings.bot_flood_per_minute)
             if flood_limit
             else None,
             detector=detector,
             knowledge=knowledge,
+            access=access or OpenPolicy(),
+            staff_channels=dict(staff_channels or {}),
         )
         self.dispatcher = Dispatcher(self.services)
 
@@ -73,12 +79,15 @@ class BotApp:
 
     def command_menus(self) -> dict[str, list[tuple[str, str]]]:
         """Per language, the commands for platform menus, described in that language."""
+        access = self.services.access
         menus: dict[str, list[tuple[str, str]]] = {}
         for language in self.services.catalogs.languages:
             translator = self.services.catalogs.translator(language)
             menus[language] = [
                 (command.name, translator.gettext(command.description))
-                for command in self.services.routes.menu()
+                for command in self.services.routes.menu(
+                    lambda needs: needs is None or not access.audited(needs)
+                )
                 if command.description
             ]
         return menus

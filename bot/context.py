@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.i18n import Catalogs, Translator
 from bot.messages import Button, Incoming, Reply
-from bot.storage.people import Person, PlatformIdentity
+from bot.storage.people import Person, PlatformIdentity, Role
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -73,20 +73,22 @@ class Context:
         return self.t.language
 
     @property
+    def role(self) -> str:
+        return self.person.role
+
+    @property
     def is_staff(self) -> bool:
-        return self.incoming.is_staff
+        return self.person.role == Role.STAFF.value
+
+    def can(self, permission: str | None) -> bool:
+        """Whether this person's role holds `permission` (None: anyone may)."""
+        return permission is None or self.services.access.allows(self.person.role, permission)
 
     def _(self, message: str, **params: object) -> str:
         return self.t.gettext(message, **params)
 
     def ngettext(self, singular: str, plural: str, count: int, **params: object) -> str:
         return self.t.ngettext(singular, plural, count, **params)
-
-    @property
-    def button_argument(self) -> str:
-        """For a button press `"prefix:rest"`, the `rest`."""
-        payload = self.incoming.button or ""
-        return payload.partition(":")[2]
 
     def audit(self, action: str, **detail: object) -> None:
         """Record `action` in the audit log when this message's work commits."""

@@ -1,8 +1,11 @@
 """From one `Incoming` to the replies: middleware chain, then routing.
 
-Routing order: a pending form step (text and buttons), then a command, then a button payload, then free
-text. Nothing a person sends can crash the process: an unexpected error rolls the message's work back,
-is logged, and the person gets an apology in their language.
+Routing order: a form submission; a reply to one of the bot's messages (when a handler claims it);
+a pending form step (text and buttons); a command; a button payload; free text. Before a command,
+button or form runs, the access policy is asked whether the person's role may use it; staff powers
+are audited whether done or refused. Nothing a person sends can crash the process: an unexpected
+error rolls the message's work back, is logged, and the person gets an apology in their language; a
+refusal raised deeper down (by a domain service) rolls the work back too and is audited.
 """
 
 from __future__ import annotations
@@ -11,23 +14,27 @@ import logging
 import time
 from collections.abc import Sequence
 
+from bot import form_flow
+from bot.access import Refused
+from bot.callbacks import prefix_of
 from bot.context import Context
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.messages import Incoming, Reply
-from bot.middleware import DEFAULT_MIDDLEWARE, Middleware, Next, primary_subtag
+from bot.middleware import DEFAULT_MIDDLEWARE, Middleware, Next, audit_entries, primary_subtag
 from bot.routing import as_replies
 from bot.services import Services
+from bot.storage.people import Person
 
 log = logging.getLogger("bot.dispatch")
 
 EMPTY_TEXT = N_("Your message was empty. Please write your question in words, or send /help.")
 TOO_LONG = N_("That message is too long: I can read up to {limit} characters. Please send a shorter one.")
-STAFF_ONLY = N_("Sorry, that command is for the network's staff only.")
 BUTTON_EXPIRED = N_("That button has expired. Send /start to see the menu again.")
 NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Send /help to see what I can do.")
 PRIVATE_ONLY = N_("Please write to me in a private chat for that: it shows personal information.")
 UNSUPPORTED = N_("I can only read text messages and button presses. Please write your question in words.")
 INTERNAL_ERROR = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+NOT_ALLOWED = N_("Sorry, you cannot do that.")
 
 
 class Dispatcher:
@@ -48,15 +55,17 @@ class Dispatcher:
             async with self.services.database.session() as session:
                 ctx = Context(incoming, session, self.services)
                 replies = await self._chain(ctx)
+        except Refused as refused:
+            outcome = "refused"
+            replies = [Reply(self._translator(ctx, incoming).gettext(refused.message or NOT_ALLOWED))]
+            if ctx is not None:
+                ctx.audit(action_name(incoming), permission=refused.permission, outcome="refused")
+            await self._audit_after_rollback(ctx, "refused")
         except Exception:
             outcome = "error"
             log.exception("handler failed platform=%s kind=%s", incoming.platform, incoming.kind)
-            translator = (
-                ctx.translator
-                if ctx and ctx.translator
-                else self.services.catalogs.translator(primary_subtag(incoming.language_hint))
-            )
-            replies = [Reply(translator.gettext(INTERNAL_ERROR))]
+            replies = [Reply(self._translator(ctx, incoming).gettext(INTERNAL_ERROR))]
+            await self._audit_after_rollback(ctx, "error")
         duration_ms = (time.perf_counter() - started) * 1000
         log.info(
             "handled platform=%s kind=%s command=%s person=%s lang=%s replies=%d outcome=%s duration_ms=%.2f",
@@ -71,6 +80,34 @@ class Dispatcher:
         )
         return replies
 
+    def _translator(self, ctx: Context | None, incoming: Incoming) -> Translator:
+        if ctx is not None and ctx.translator is not None:
+            return ctx.translator
+        return self.services.catalogs.translator(primary_subtag(incoming.language_hint))
+
+    async def _audit_after_rollback(self, ctx: Context | None, outcome: str) -> None:
+        """Keep the audit entries of staff actions and refusals whose work was rolled back."""
+        if ctx is None or not ctx.audit_events:
+            return
+        try:
+            async with self.services.database.session() as session:
+                if ctx.person_id is not None and await session.get(Person, ctx.person_id) is None:
+                    ctx.person_id = None  # created by the rolled-back work
+                session.add_all(audit_entries(ctx, outcome))
+        except Exception:
+            log.exception("audit entries of a failed message could not be written")
+
+
+def action_name(incoming: Incoming) -> str:
+    """How the audit log names what a message asked for: `command:announce`, `button:announce`, ..."""
+    if incoming.command is not None:
+        return f"command:{incoming.command}"
+    if incoming.button is not None:
+        return f"button:{prefix_of(incoming.button)}"
+    if incoming.form is not None:
+        return f"form:{incoming.form.form_id}"
+    return "reply" if incoming.reply_to is not None else incoming.kind
+
 
 def _link(layer: Middleware, call_next: Next) -> Next:
     async def run(ctx: Context) -> list[Reply]:
@@ -79,19 +116,50 @@ def _link(layer: Middleware, call_next: Next) -> Next:
     return run
 
 
+def authorize(ctx: Context, needs: str | None, action: str) -> Reply | None:
+    """None when the person may do `action`; else the refusal to send. Staff powers and refusals are
+    audited (the entry is written with the message's work)."""
+    if needs is None:
+        return None
+    policy = ctx.services.access
+    allowed = policy.allows(ctx.person.role, needs)
+    if policy.audited(needs) or not allowed:
+        ctx.audit(action, permission=needs, outcome="done" if allowed else "refused")
+    if allowed:
+        return None
+    return Reply(
+        ctx._(policy.refusal(needs) or NOT_ALLOWED), notice=ctx._(policy.refusal(needs) or NOT_ALLOWED)
+    )
+
+
 async def route(ctx: Context) -> list[Reply]:
+    return await form_flow.present(ctx, await _route(ctx))
+
+
+async def _route(ctx: Context) -> list[Reply]:
     incoming, routes = ctx.incoming, ctx.services.routes
     if incoming.unsupported is not None:
         return [Reply(ctx._(UNSUPPORTED))]
     if incoming.text is not None:
         problem = _text_problem(ctx, incoming.text)
         if problem is not None:
-            return [problem]
-    if incoming.command is None and incoming.is_private:
+            return [problem] if incoming.addressed else []
+    if incoming.form is not None:
+        form_route = routes.forms.get(incoming.form.form_id)
+        refusal = authorize(ctx, form_route.needs if form_route else None, f"form:{incoming.form.form_id}")
+        return [refusal] if refusal else await form_flow.handle_submission(ctx)
+    if incoming.reply_to is not None and incoming.text is not None:
+        for reply_handler in routes.replies:
+            result = await reply_handler(ctx)
+            if result is not None:
+                return as_replies(result)
+    if not incoming.addressed:
+        return []
+    if incoming.is_private:
         state = await ctx.conversation.load()
         step = routes.steps.get(state.flow) if state is not None else None
-        if step is not None:
-            result = await step(ctx)
+        if step is not None and (incoming.command is None or step.every_message):
+            result = await step.handler(ctx)
             if result is not None:
                 return as_replies(result)
     if incoming.command is not None:
@@ -99,22 +167,30 @@ async def route(ctx: Context) -> list[Reply]:
         if command is None:
             handler = routes.unknown_command_handler
             return as_replies(await handler(ctx)) if handler else [Reply(ctx._(NOT_UNDERSTOOD))]
-        if command.staff_only and not ctx.is_staff:
-            ctx.audit("refused", command=command.name)
-            return [Reply(ctx._(STAFF_ONLY))]
+        refusal = authorize(ctx, command.needs, f"command:{command.name}")
+        if refusal is not None:
+            return [refusal]
         if command.private_only and not incoming.is_private:
             return [Reply(ctx._(PRIVATE_ONLY))]
-        if command.audited:
-            ctx.audit(f"command:{command.name}", staff=ctx.is_staff)
+        if command.audited and not ctx.services.access.audited(command.needs or ""):
+            ctx.audit(f"command:{command.name}", outcome="done")
         return as_replies(await command.handler(ctx))
     if incoming.button is not None:
-        prefix = incoming.button.partition(":")[0]
-        handler = routes.buttons.get(prefix)
-        if handler is None:
-            return [Reply(ctx._(BUTTON_EXPIRED), notice=ctx._(BUTTON_EXPIRED))]
-        if prefix in routes.private_buttons and not incoming.is_private:
+        button = routes.buttons.get(prefix_of(incoming.button))
+        expired = Reply(ctx._(BUTTON_EXPIRED), notice=ctx._(BUTTON_EXPIRED))
+        if button is None:
+            return [expired]
+        try:
+            data = button.data.unpack(incoming.button)
+        except ValueError:
+            log.info("button payload did not unpack prefix=%s", button.prefix)
+            return [expired]
+        refusal = authorize(ctx, button.needs, f"button:{button.prefix}")
+        if refusal is not None:
+            return [refusal]
+        if button.private_only and not incoming.is_private:
             return [Reply(ctx._(PRIVATE_ONLY), notice=ctx._(PRIVATE_ONLY))]
-        return as_replies(await handler(ctx))
+        return as_replies(await button.handler(ctx, data))
     if routes.text_handler is not None:
         return as_replies(await routes.text_handler(ctx))
     return [Reply(ctx._(NOT_UNDERSTOOD))]

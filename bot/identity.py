@@ -1,4 +1,8 @@
-"""People and their platform identities: who is writing, found or created on first contact."""
+"""Who is writing: the person behind a platform identity, found or created on first contact.
+
+The adapter's word on staff (`Incoming.staff_vouched`) is applied here: True makes the person staff,
+False (the platform checked) takes the staff role away again, None leaves the stored role alone.
+"""
 
 from __future__ import annotations
 
@@ -32,13 +36,15 @@ async def find_identity(
 
 async def identify(
     session: AsyncSession, incoming: Incoming, clock: Clock
-) -> tuple[Person, PlatformIdentity]:
-    """The person behind `incoming`, created as a guest the first time they write."""
+) -> tuple[Person, PlatformIdentity, bool]:
+    """The person behind `incoming`, created the first time they write (a guest, or staff if vouched);
+    the flag says whether this message created them."""
     now = clock.now()
     found = await find_identity(session, incoming.platform, incoming.user_id)
     if found is None:
+        role = Role.STAFF if incoming.staff_vouched else Role.GUEST
         person = Person(
-            display_name=incoming.display_name[:200], role=Role.GUEST.value, created_at=now, last_seen_at=now
+            display_name=incoming.display_name[:200], role=role.value, created_at=now, last_seen_at=now
         )
         identity = PlatformIdentity(
             platform=incoming.platform, external_id=incoming.user_id, chat_id=incoming.chat_id, person=person
@@ -52,7 +58,7 @@ async def identify(
             if found is None:
                 raise
         else:
-            return person, identity
+            return person, identity, True
     person, identity = found
     if now - person.last_seen_at >= SEEN_RESOLUTION:
         person.last_seen_at = now
@@ -62,4 +68,13 @@ async def identify(
         identity.unreachable_at = None  # they wrote to us, so they can be reached again
     if incoming.display_name and not person.display_name:
         person.display_name = incoming.display_name[:200]
-    return person, identity
+    return person, identity, False
+
+
+def vouched_role(person: Person, incoming: Incoming) -> str | None:
+    """The role the adapter's word on staff gives `person`, when it changes the stored one."""
+    if incoming.staff_vouched is True and person.role != Role.STAFF.value:
+        return Role.STAFF.value
+    if incoming.staff_vouched is False and person.role == Role.STAFF.value:
+        return Role.GUEST.value
+    return None

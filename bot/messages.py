@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.forms import Form, FormSubmission
 
 
 class Markup(StrEnum):
@@ -36,11 +40,21 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """One thing a person did: a text, a command or a button press.
+    """One thing a person did: a text, a command, a button press or a form submission.
 
-    Exactly one of `text`, `command`, `button` or `unsupported` is set. `language_hint` is the platform's
-    idea of the person's language (Telegram's `language_code`); `is_staff` is set only by adapters that
-    have verified it (Slack staff list, console `"staff": true`).
+    Exactly one of `text`, `command`, `button`, `form` or `unsupported` is set. `language_hint` is the
+    platform's idea of the person's language (Telegram's `language_code`).
+
+    `staff_vouched` is the adapter's word on whether the sender is staff: True (Slack: a configured id
+    or a staff-channel member; console: `"staff": true`), False (the platform checked and they are not),
+    None (the platform says nothing; the role stored for the person stands). What a role may do is
+    decided in the core, never by the adapter.
+
+    `reply_to` is the platform id of the bot's message this one answers (a Slack thread, a Telegram
+    reply), with that message's text in `reply_to_text` when the adapter read it back. `addressed` is
+    False for a message the bot merely overheard (a reply in a staff thread): it is answered only when a
+    handler claims it. `native_forms` says the platform shows a whole form at once (modals, the scripted
+    console); otherwise the core asks field by field. `markup` is how `text` and text values are written.
     """
 
     platform: str
@@ -53,10 +67,16 @@ class Incoming:
     button: str | None = None
     language_hint: str | None = None
     is_private: bool = True
-    is_staff: bool = False
+    staff_vouched: bool | None = None
     message_id: str | None = None
     received_at: datetime | None = None
     unsupported: str | None = None  # a kind of message the bot cannot read ("sticker", "voice", ...)
+    form: FormSubmission | None = None
+    reply_to: str | None = None
+    reply_to_text: str | None = None
+    addressed: bool = True
+    native_forms: bool = False
+    markup: Markup = Markup.PLAIN
 
     @property
     def kind(self) -> str:
@@ -64,6 +84,8 @@ class Incoming:
             return "command"
         if self.button is not None:
             return "button"
+        if self.form is not None:
+            return "form"
         if self.unsupported is not None:
             return "unsupported"
         return "text"
@@ -91,7 +113,12 @@ def parse_command(raw: str) -> tuple[str | None, str]:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Something the bot says back; `edit` replaces the message whose button was pressed."""
+    """Something the bot says back; `edit` replaces the message whose button was pressed.
+
+    `form` asks the person to fill in a form (see `bot.forms`). `thread` and `replaces` are platform
+    message ids the deliverer fills in for an outbox message: post it under that message (a Slack
+    thread), or edit that message instead of posting a new one (a live delivery report).
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()
@@ -99,6 +126,9 @@ class Reply:
     markup: Markup = Markup.PLAIN
     edit: bool = False
     notice: str | None = None  # a short toast for a button press (Telegram answerCallbackQuery)
+    form: Form | None = None
+    thread: str | None = None
+    replaces: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The dispatcher's middleware, in the order they run: identify, language, flood limit, audit.
+"""The dispatcher's middleware, in the order they run: identify, language, audit, flood limit.
 
 Each is `async (ctx, call_next) -> list[Reply]`: it may enrich the context, answer by itself, or pass on.
 """
@@ -11,9 +11,10 @@ from typing import TypeAlias
 from bot.context import Context
 from bot.flood import FloodVerdict
 from bot.i18n import N_
-from bot.identity import identify
+from bot.identity import identify, vouched_role
 from bot.messages import Reply
 from bot.storage.audit import AuditEntry
+from bot.storage.people import Role
 
 Next: TypeAlias = Callable[[Context], Awaitable[list[Reply]]]
 Middleware: TypeAlias = Callable[[Context, Next], Awaitable[list[Reply]]]
@@ -22,10 +23,17 @@ FLOOD_WARNING = N_("You are sending messages very quickly. Please wait a minute,
 
 
 async def identify_person(ctx: Context, call_next: Next) -> list[Reply]:
-    ctx._person, ctx._identity = await identify(ctx.session, ctx.incoming, ctx.clock)
-    if ctx._person.id is None:
+    person, ctx._identity, created = await identify(ctx.session, ctx.incoming, ctx.clock)
+    ctx._person = person
+    if person.id is None:
         await ctx.session.flush()  # a new person gets an id now
-    ctx.person_id = ctx._person.id
+    if created and person.role == Role.STAFF.value:
+        ctx.audit("role_changed", old=None, new=person.role, by=f"{ctx.incoming.platform} staff list")
+    ctx.person_id = person.id
+    changed = vouched_role(person, ctx.incoming)
+    if changed is not None:
+        ctx.audit("role_changed", old=person.role, new=changed, by=f"{ctx.incoming.platform} staff list")
+        person.role = changed
     return await call_next(ctx)
 
 
@@ -86,19 +94,25 @@ async def limit_flood(ctx: Context, call_next: Next) -> list[Reply]:
 async def write_audit(ctx: Context, call_next: Next) -> list[Reply]:
     """Persist what handlers flagged for audit (staff actions, refusals, consents) with the message."""
     replies = await call_next(ctx)
-    person_id = ctx.person_id
-    for action, detail in ctx.audit_events:
-        ctx.session.add(
-            AuditEntry(
-                at=ctx.clock.now(),
-                person_id=person_id,
-                platform=ctx.incoming.platform,
-                action=action,
-                detail=detail,
-            )
-        )
+    for entry in audit_entries(ctx):
+        ctx.session.add(entry)
     ctx.audit_events.clear()
     return replies
 
 
-DEFAULT_MIDDLEWARE: tuple[Middleware, ...] = (identify_person, resolve_language, limit_flood, write_audit)
+def audit_entries(ctx: Context, outcome: str | None = None) -> list[AuditEntry]:
+    """The audit rows for what this message flagged (`outcome` overrides each entry's, e.g. "error")."""
+    now = ctx.clock.now()
+    return [
+        AuditEntry(
+            at=now,
+            person_id=ctx.person_id,
+            platform=ctx.incoming.platform,
+            action=action,
+            detail={**detail, "outcome": outcome} if outcome else detail,
+        )
+        for action, detail in ctx.audit_events
+    ]
+
+
+DEFAULT_MIDDLEWARE: tuple[Middleware, ...] = (identify_person, resolve_language, write_audit, limit_flood)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import Protocol
 
+from bot.access import AccessPolicy, OpenPolicy
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.outbox import Outbox
@@ -13,13 +13,8 @@ from bot.flood import FloodLimiter
 from bot.i18n import Catalogs
 from bot.knowledge import KnowledgeBase
 from bot.routing import Routes
+from bot.signals import Signals
 from bot.storage.database import Database
-
-if TYPE_CHECKING:
-    from bot.context import Context
-    from bot.storage.questions import Question
-
-StaffNotifier: TypeAlias = Callable[["Context", "Question"], Awaitable[None]]
 
 
 @dataclass
@@ -32,10 +27,13 @@ class Services:
     flood: FloodLimiter | None
     detector: LanguageDetecting | None = None
     knowledge: KnowledgeBase | None = None
-    # Posts a forwarded question where staff see it (the Slack adapter sets it); None: kept in the database.
-    staff_notifier: StaffNotifier | None = None
+    access: AccessPolicy = field(default_factory=OpenPolicy)
+    # Where staff read notices (forwarded questions, delivery reports), by platform: Slack's staff
+    # channel. A platform without one tells staff one by one.
+    staff_channels: dict[str, str] = field(default_factory=dict)
     # Everything that is not a direct reply goes through the outbox (bot.delivery); built from the clock.
     outbox: Outbox = field(init=False)
+    signals: Signals = field(default_factory=Signals)
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.clock)

@@ -1,4 +1,4 @@
-"""`/help`: the commands, described in the reader's language."""
+"""`/help`: the commands this person's role allows, described in their language."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ router = Router("help")
 
 def help_text(ctx: Context) -> str:
     lines = [ctx._("Here is what I can do:")]
-    for command in ctx.services.routes.menu(staff=ctx.is_staff):
+    for command in ctx.services.routes.menu(ctx.can):
         assert command.description is not None
         lines.append(f"/{command.name} - {ctx._(command.description)}")
     lines.append("")
+    if ctx.is_staff:
+        lines.append(ctx._("On Slack, type the same commands after /scn, for example /scn announce."))
     lines.append(ctx._("You can also simply write your question."))
     return "\n".join(lines)
 

@@ -6,12 +6,15 @@ from bot.context import Context
 from bot.i18n import N_, language_name
 from bot.messages import Button, Reply
 from bot.routing import Router
+from handlers.buttons import LanguageButton
 
 router = Router("language")
 
 
 def language_buttons(ctx: Context) -> tuple[Button, ...]:
-    return tuple(Button(language_name(code), f"lang:set:{code}") for code in ctx.catalogs.languages)
+    return tuple(
+        Button(language_name(code), LanguageButton("set", code).pack()) for code in ctx.catalogs.languages
+    )
 
 
 @router.command("language", description=N_("Choose your language"))
@@ -25,11 +28,11 @@ async def choose_language(ctx: Context) -> Reply:
     return Reply(f"{spoken}\n{text}", buttons=language_buttons(ctx))
 
 
-@router.button("lang")
-async def language_button(ctx: Context) -> Reply:
-    action, _, code = ctx.button_argument.partition(":")
-    if action != "set":
+@router.button(LanguageButton)
+async def language_button(ctx: Context, pressed: LanguageButton) -> Reply:
+    if pressed.action != "set":
         return await choose_language(ctx)
+    code = pressed.code
     if code not in ctx.catalogs:
         return Reply(ctx._("Sorry, I do not speak that language yet."), buttons=language_buttons(ctx))
     ctx.person.language = code

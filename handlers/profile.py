@@ -9,6 +9,7 @@ from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.people import City
+from handlers.buttons import ProfileButton
 
 router = Router("profile")
 FLOW = "profile"
@@ -29,22 +30,14 @@ async def show_profile(ctx: Context) -> Reply:
     city = await ctx.session.get(City, ctx.person.city_id) if ctx.person.city_id else None
     return Reply(
         ctx._("Your profile:") + "\n" + _summary(ctx, city),
-        buttons=(Button(ctx._("Edit my profile"), "profile:start"),),
+        buttons=(Button(ctx._("Edit my profile"), ProfileButton("start").pack()),),
     )
 
 
-@router.button("profile", private_only=True)
-async def start_editing(ctx: Context) -> Reply:
+@router.button(ProfileButton, private_only=True)
+async def start_editing(ctx: Context, pressed: ProfileButton) -> Reply:
     await ctx.conversation.start(FLOW, "name")
     return Reply(ctx._("What name should other focal points see? (Send /cancel to stop.)"))
-
-
-@router.command("cancel", description=N_("Stop what we are doing"))
-async def cancel(ctx: Context) -> Reply:
-    if await ctx.conversation.load() is None:
-        return Reply(ctx._("There is nothing to cancel."))
-    await ctx.conversation.finish()
-    return Reply(ctx._("Stopped. Nothing was changed."))
 
 
 @router.step(FLOW)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.callbacks import CallbackData
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.routing import Router
+from handlers.buttons import LanguageButton, ProfileButton
 
 router = Router("start")
 
 
+@dataclass(frozen=True)
+class MenuButton(CallbackData, prefix="menu"):
+    choice: str  # ask | help | main
+
+
 def main_menu(ctx: Context) -> tuple[Button, ...]:
     return (
-        Button(ctx._("Ask a question"), "menu:ask"),
-        Button(ctx._("My profile"), "profile:start"),
-        Button(ctx._("Language"), "lang:menu"),
-        Button(ctx._("Help"), "menu:help"),
+        Button(ctx._("Ask a question"), MenuButton("ask").pack()),
+        Button(ctx._("My profile"), ProfileButton("start").pack()),
+        Button(ctx._("Language"), LanguageButton("menu").pack()),
+        Button(ctx._("Help"), MenuButton("help").pack()),
     )
 
 
@@ -39,12 +48,11 @@ async def start(ctx: Context) -> Reply:
     return Reply(text, buttons=main_menu(ctx))
 
 
-@router.button("menu")
-async def menu_button(ctx: Context) -> Reply:
-    choice = ctx.button_argument
-    if choice == "ask":
+@router.button(MenuButton)
+async def menu_button(ctx: Context, pressed: MenuButton) -> Reply:
+    if pressed.choice == "ask":
         return Reply(ctx._("Type your question in your own words, for example: how can my city join?"))
-    if choice == "help":
+    if pressed.choice == "help":
         from handlers.help import help_text
 
         return Reply(help_text(ctx))

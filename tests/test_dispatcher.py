@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
+from bot.callbacks import CallbackData
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.context import Context
 from bot.dispatcher import Dispatcher
+from bot.domain.people import POLICY, Permission
 from bot.flood import FloodLimiter
 from bot.messages import Incoming, Reply
 from bot.middleware import DEFAULT_MIDDLEWARE, Next
 from bot.routing import Router
 from bot.storage.audit import AuditEntry
 from bot.storage.database import Database
+from bot.storage.people import Person
 from tests.harness import ConsoleChat
 
 probe = Router("probe")
@@ -29,7 +33,7 @@ async def begin_form(ctx: Context) -> Reply:
     return Reply("form started")
 
 
-@probe.command("secret", staff_only=True)
+@probe.command("secret", needs=Permission.SEE_STATS)
 async def secret(ctx: Context) -> Reply:
     return Reply("staff area")
 
@@ -47,9 +51,14 @@ async def form_step(ctx: Context) -> Reply | None:
     return Reply(f"step got {ctx.incoming.text}")
 
 
-@probe.button("probe")
-async def probe_button(ctx: Context) -> Reply:
-    return Reply(f"button {ctx.button_argument}")
+@dataclass(frozen=True)
+class ProbeButton(CallbackData, prefix="probe"):
+    value: str
+
+
+@probe.button(ProbeButton)
+async def probe_button(ctx: Context, pressed: ProbeButton) -> Reply:
+    return Reply(f"button {pressed.value}")
 
 
 @probe.text
@@ -59,7 +68,7 @@ async def free_text(ctx: Context) -> Reply:
 
 @pytest.fixture
 async def probe_app(settings: Settings, sqlite_database: Database, clock: FakeClock) -> AsyncIterator[BotApp]:
-    yield BotApp(settings, [probe], clock=clock, database=sqlite_database, flood_limit=False)
+    yield BotApp(settings, [probe], clock=clock, database=sqlite_database, flood_limit=False, access=POLICY)
 
 
 def texts(replies: list[Reply]) -> list[str]:
@@ -81,7 +90,9 @@ async def test_pending_step_comes_before_free_text(probe_app: BotApp) -> None:
 async def test_command_is_not_swallowed_by_a_pending_step(probe_app: BotApp) -> None:
     chat = ConsoleChat(probe_app, "amina")
     await chat.send("/form")
-    assert texts(await chat.send("/secret")) == ["Sorry, that command is for the network's staff only."]
+    assert texts(await chat.send("/secret")) == [
+        "Sorry, that is only for the Strong Cities Network's Management Unit."
+    ]
     assert texts(await chat.send("hi")) == ["step got hi"]
 
 
@@ -101,8 +112,41 @@ async def test_staff_only_command_refused_and_audited(probe_app: BotApp, sqlite_
     assert texts(await ConsoleChat(probe_app, "amina").send("/secret"))[0].startswith("Sorry")
     assert texts(await ConsoleChat(probe_app, "boss", staff=True).send("/secret")) == ["staff area"]
     async with sqlite_database.session() as session:
-        actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
-    assert actions == ["refused", "command:secret"]
+        rows = (
+            await session.execute(select(AuditEntry.action, AuditEntry.detail).order_by(AuditEntry.id))
+        ).all()
+    assert [(action, detail.get("outcome")) for action, detail in rows] == [
+        ("command:secret", "refused"),
+        ("role_changed", None),  # the console vouched for boss as staff
+        ("command:secret", "done"),
+    ]
+
+
+async def test_a_refusal_deep_in_the_domain_rolls_back_and_is_audited(
+    probe_app: BotApp, sqlite_database: Database
+) -> None:
+    chat = ConsoleChat(probe_app, "amina")
+    await chat.send("hello")  # amina exists
+    [reply] = await chat.send("/deep")
+    assert reply.text.startswith("Sorry, that is only for")
+    async with sqlite_database.session() as session:
+        rows = (await session.execute(select(AuditEntry.action, AuditEntry.detail))).all()
+        names = (await session.scalars(select(Person.display_name))).all()
+    assert names == ["amina"]  # the change made before the refusal was rolled back
+    assert [(action, detail["outcome"]) for action, detail in rows] == [
+        ("written", "refused"),
+        ("command:deep", "refused"),
+    ]
+
+
+@probe.command("deep")
+async def deep_refusal(ctx: Context) -> Reply:
+    from bot.domain.people import require
+
+    ctx.person.display_name = "changed"  # work done before the refusal is rolled back with it
+    ctx.audit("written", outcome="done")
+    require(ctx.person, Permission.ANNOUNCE)
+    return Reply("unreachable")
 
 
 async def test_handler_error_gives_apology_and_rolls_back(
@@ -139,14 +183,14 @@ async def test_middleware_runs_in_order(settings: Settings, sqlite_database: Dat
         return layer
 
     app = BotApp(settings, [probe], database=sqlite_database, flood_limit=False)
-    chain = []
+    chain: list = []  # type: ignore[type-arg]
     for index, layer in enumerate(DEFAULT_MIDDLEWARE):
         chain += [recorder(f"before-{index}"), layer]
     dispatcher = Dispatcher(app.services, chain)
     await dispatcher.dispatch(Incoming.from_text("console", "amina", "amina", "hi"))
     assert order == ["before-0", "before-1", "before-2", "before-3"]
     names = [layer.__name__ for layer in DEFAULT_MIDDLEWARE]
-    assert names == ["identify_person", "resolve_language", "limit_flood", "write_audit"]
+    assert names == ["identify_person", "resolve_language", "write_audit", "limit_flood"]
 
 
 async def test_flood_limit_warns_once_then_drops(settings: Settings, sqlite_database: Database) -> None:
@@ -158,6 +202,11 @@ async def test_flood_limit_warns_once_then_drops(settings: Settings, sqlite_data
     assert results[:3] == [["text m0"], ["text m1"], ["text m2"]]
     assert "quickly" in results[3][0]
     assert results[4] == []
+    async with sqlite_database.session() as session:
+        limited = (
+            await session.scalars(select(AuditEntry.action).where(AuditEntry.action == "flood_limited"))
+        ).all()
+    assert len(limited) == 2  # the notice and the drop are both in the audit log
     now[0] += 1.0  # one token back after a second
     assert texts(await chat.send("again")) == ["text again"]
 

@@ -32,11 +32,13 @@ async def test_identify_creates_once_and_updates_chat(database: Database) -> Non
     clock = FakeClock()
     incoming = Incoming("telegram", "42", "42", text="hi", display_name="Amina")
     async with database.session() as session:
-        person, identity = await identify(session, incoming, clock)
+        person, identity, _created = await identify(session, incoming, clock)
         assert person.role == "guest" and identity.chat_id == "42"
     clock.advance(hours=2)
     async with database.session() as session:
-        again, identity = await identify(session, Incoming("telegram", "42", "4242", text="hi"), clock)
+        again, identity, _created = await identify(
+            session, Incoming("telegram", "42", "4242", text="hi"), clock
+        )
         assert again.id == person.id and identity.chat_id == "4242"
         assert again.last_seen_at == clock.now()
     async with database.session() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +13,7 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import BotApp
+from bot.callbacks import CallbackData
 from bot.config import Settings
 from bot.context import Context
 from bot.delivery.errors import PermanentFailure, RateLimited, RecipientGone, TransientFailure
@@ -193,8 +195,13 @@ async def test_errors_map_to_neutral_delivery_errors(
 echo_router = Router("echo")
 
 
-@echo_router.button("long")
-async def echo_long(ctx: Context) -> Reply:
+@dataclass(frozen=True)
+class LongButton(CallbackData, prefix="long"):
+    text: str
+
+
+@echo_router.button(LongButton)
+async def echo_long(ctx: Context, pressed: LongButton) -> Reply:
     return Reply(f"got {len(ctx.incoming.button or '')} {ctx.incoming.button}")
 
 

@@ -7,7 +7,7 @@ from bot.routing import Router
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their commands appear in menus."""
-    from handlers import fallback, help, language, mydata, profile, questions, start
+    from handlers import fallback, help, language, mydata, profile, questions, staff, start
 
     return [
         start.router,
@@ -15,6 +15,7 @@ def routers() -> list[Router]:
         language.router,
         profile.router,
         mydata.router,
+        *staff.routers(),
         questions.router,
         fallback.router,
     ]

@@ -1,62 +1,40 @@
-"""`/mydata` exports what the bot stores about a person; `/forget` erases it, after a confirmation."""
+"""`/mydata` exports what the bot stores about a person; `/forget` erases it, after a confirmation.
+
+Both go through the privacy registry (`bot.domain.privacy`), so every feature's data is included.
+The confirmation button carries a one-time token kept with the person's pending form: it works only
+in answer to this `/forget`, within `CONFIRM_FOR`, and not after any other message.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-
+from bot.callbacks import CallbackData
 from bot.context import Context
-from bot.delivery.outbox import forget_recipient
+from bot.domain import privacy
 from bot.i18n import N_
 from bot.messages import Attachment, Button, Reply
 from bot.routing import Router
-from bot.storage.conversation import ConversationState
-from bot.storage.people import City, PlatformIdentity
-from bot.storage.questions import KnowledgeSuggestion, Question
 
 router = Router("mydata")
+FLOW = "forget"
+CONFIRM_FOR = timedelta(minutes=5)
 ERASED = N_("Done. Everything I stored about you has been erased. If you write again, I will start afresh.")
+EXPIRED = N_("That confirmation has expired. Send /forget again if you want me to erase your data.")
 
 
-async def export_person(ctx: Context) -> dict[str, Any]:
-    """Everything stored about the person, as plain JSON-ready data."""
-    person = ctx.person
-    identities = (
-        await ctx.session.scalars(select(PlatformIdentity).where(PlatformIdentity.person_id == person.id))
-    ).all()
-    city = await ctx.session.get(City, person.city_id) if person.city_id else None
-    questions = (
-        await ctx.session.scalars(
-            select(Question).where(Question.person_id == person.id).order_by(Question.id)
-        )
-    ).all()
-    return {
-        "name": person.display_name,
-        "role": person.role,
-        "language": person.language,
-        "language_chosen_explicitly": person.language_explicit,
-        "time_zone": person.time_zone,
-        "city": {"name": city.name, "country": city.country, "region": city.region} if city else None,
-        "first_contact": person.created_at.isoformat(),
-        "last_seen": person.last_seen_at.isoformat(),
-        "accounts": [{"platform": i.platform, "id": i.external_id} for i in identities],
-        "questions": [
-            {
-                "asked_at": q.created_at.isoformat(),
-                "text": q.text,
-                "status": q.status,
-                "answer": q.answer_text,
-            }
-            for q in questions
-        ],
-    }
+@dataclass(frozen=True)
+class ForgetButton(CallbackData, prefix="forget"):
+    action: str  # confirm | cancel
+    token: str = ""
 
 
 @router.command("mydata", description=N_("Get a copy of what I store about you"), private_only=True)
 async def my_data(ctx: Context) -> Reply:
-    data = await export_person(ctx)
+    data = await privacy.export(ctx.session, ctx.person)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     ctx.audit("data_exported")
     return Reply(
@@ -67,47 +45,42 @@ async def my_data(ctx: Context) -> Reply:
 
 @router.command("forget", description=N_("Erase what I store about you"), private_only=True)
 async def forget(ctx: Context) -> Reply:
+    token = secrets.token_urlsafe(9)
+    await ctx.conversation.start(FLOW, "confirm", {"token": token}, ttl=CONFIRM_FOR)
     return Reply(
         ctx._(
             "Do you want me to erase everything I store about you: your profile, your questions and "
             "your settings? This cannot be undone."
         ),
         buttons=(
-            Button(ctx._("Yes, erase everything"), "forget:confirm"),
-            Button(ctx._("No, keep my data"), "forget:cancel"),
+            Button(ctx._("Yes, erase everything"), ForgetButton("confirm", token).pack()),
+            Button(ctx._("No, keep my data"), ForgetButton("cancel").pack()),
         ),
     )
 
 
-@router.button("forget", private_only=True)
-async def forget_button(ctx: Context) -> Reply:
-    if ctx.button_argument != "confirm":
+@router.step(FLOW, every_message=True)
+async def other_message(ctx: Context) -> None:
+    """Anything else said after /forget withdraws the question (then it is handled as usual)."""
+    if ctx.incoming.button is None or not ctx.incoming.button.startswith(ForgetButton.prefix + ":"):
+        await ctx.conversation.finish()
+
+
+@router.button(ForgetButton, private_only=True)
+async def forget_button(ctx: Context, pressed: ForgetButton) -> Reply:
+    state = await ctx.conversation.load()
+    pending = state is not None and state.flow == FLOW
+    expected = ctx.conversation.data.get("token") if pending else None
+    if pending:
+        await ctx.conversation.finish()
+    if pressed.action != "confirm":
         text = ctx._("Nothing was erased.")
         return Reply(text, edit=True, notice=text)
+    if not expected or not secrets.compare_digest(str(expected), pressed.token):
+        return Reply(ctx._(EXPIRED), edit=True, notice=ctx._(EXPIRED))
     text = ctx._(ERASED)  # in their language, before the language itself is erased
-    person_id = ctx.person.id
-    await erase_person(ctx, person_id)
+    erasure = privacy.Erasure(ctx.services.outbox, ctx.catalogs, ctx.clock.now())
+    await privacy.erase(ctx.session, ctx.person, erasure)
     ctx.audit("person_erased")  # no personal data in the entry: the person no longer exists
     ctx.person_id = None
     return Reply(text, edit=True, notice=text)
-
-
-async def erase_person(ctx: Context, person_id: int) -> None:
-    """Delete the person and everything that hangs off them: identities, forms, questions, the
-    messages queued for them and the text of those already sent, and their words in staff suggestions."""
-    now = ctx.clock.now()
-    identities = (
-        await ctx.session.scalars(select(PlatformIdentity).where(PlatformIdentity.person_id == person_id))
-    ).all()
-    for identity in identities:
-        await forget_recipient(ctx.session, identity.platform, identity.chat_id, now)
-    their_questions = select(Question.id).where(Question.person_id == person_id)
-    await ctx.session.execute(
-        update(KnowledgeSuggestion)
-        .where(KnowledgeSuggestion.question_id.in_(their_questions))
-        .values(question_text="")
-    )
-    for table in (ConversationState, Question, PlatformIdentity):
-        await ctx.session.execute(delete(table).where(table.person_id == person_id))
-    await ctx.session.delete(ctx.person)
-    await ctx.session.flush()

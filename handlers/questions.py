@@ -7,13 +7,18 @@ to the team.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from bot.callbacks import CallbackData
 from bot.content import Topic
 from bot.context import Context
+from bot.domain import questions as handoff
 from bot.i18n import N_, language_name
 from bot.knowledge import KnowledgeBase
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.questions import Question, QuestionStatus
+from handlers.buttons import LanguageButton, TopicButton
 
 router = Router("questions")
 MIN_LETTERS = 3  # fewer letters than this ("ok", "👍", "?") is not a question worth keeping
@@ -22,6 +27,12 @@ TOO_SHORT = N_(
     "Send /help to see what else I can do."
 )
 UNCONFIRMED = N_("This has not been confirmed yet: please check it with the Management Unit.")
+
+
+@dataclass(frozen=True)
+class AskButton(CallbackData, prefix="ask"):
+    action: str  # forward
+    question: int
 
 
 def _knowledge(ctx: Context) -> KnowledgeBase:
@@ -50,7 +61,7 @@ def topic_reply(ctx: Context, topic: Topic) -> Reply:
         )
     knowledge = _knowledge(ctx)
     buttons = [
-        Button(knowledge.topic(related).text(language).title, f"topic:{related}")
+        Button(knowledge.topic(related).text(language).title, TopicButton(related).pack())
         for related in topic.related
         if related in knowledge.topics
     ][:3]
@@ -64,7 +75,7 @@ def _language_buttons(ctx: Context) -> tuple[Button, ...]:
     label = offered.gettext(
         "Always answer me in {language}", language=language_name(ctx.language_offer, capitalize=False)
     )
-    return (Button(label, f"lang:set:{ctx.language_offer}"),)
+    return (Button(label, LanguageButton("set", ctx.language_offer).pack()),)
 
 
 def _unsupported_note(ctx: Context) -> str | None:
@@ -106,33 +117,33 @@ async def answer_question(ctx: Context) -> list[Reply]:
     if note:
         lines.insert(0, note)
     buttons = tuple(
-        Button(topic.text(ctx.language).title, f"topic:{topic.id}") for topic in answer.suggestions[:3]
+        Button(topic.text(ctx.language).title, TopicButton(topic.id).pack())
+        for topic in answer.suggestions[:3]
     )
-    buttons += (Button(ctx._("Send my question to the team"), f"ask:forward:{stored.id}"),)
+    buttons += (Button(ctx._("Send my question to the team"), AskButton("forward", stored.id).pack()),)
     return [Reply("\n".join(lines), buttons=buttons + _language_buttons(ctx))]
 
 
-@router.button("topic")
-async def show_topic(ctx: Context) -> Reply:
+@router.button(TopicButton)
+async def show_topic(ctx: Context, pressed: TopicButton) -> Reply:
     knowledge = _knowledge(ctx)
-    topic_id = ctx.button_argument
+    topic_id = pressed.topic
     if topic_id not in knowledge.topics:
         return Reply(ctx._("That topic is no longer available. Please ask your question again."))
     return topic_reply(ctx, knowledge.topic(topic_id))
 
 
-@router.button("ask", private_only=True)
-async def forward_question(ctx: Context) -> Reply:
-    action, _, raw_id = ctx.button_argument.partition(":")
-    question = await ctx.session.get(Question, int(raw_id)) if raw_id.isdigit() else None
-    if action != "forward" or question is None or question.person_id != ctx.person.id:
+@router.button(AskButton, private_only=True)
+async def forward_question(ctx: Context, pressed: AskButton) -> Reply:
+    question = await ctx.session.get(Question, pressed.question)
+    if pressed.action != "forward" or question is None or question.person_id != ctx.person.id:
         return Reply(ctx._("That question can no longer be sent. Please write it again."))
     if question.status == QuestionStatus.OPEN.value:
         question.status = QuestionStatus.FORWARDED.value
         question.forwarded_at = ctx.clock.now()
         ctx.audit("question_forwarded", question=question.id)
-        notify = ctx.services.staff_notifier
-        if notify is not None:
-            await notify(ctx, question)
+        await handoff.notify_staff(
+            ctx.session, ctx.services.outbox, ctx.catalogs, question, ctx.services.staff_channels
+        )
     text = ctx._("Thank you. Your question is with the team; their answer will come to you here.")
     return Reply(text, edit=True, notice=text)

@@ -27,7 +27,7 @@ async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat)
     [attachment] = reply.attachments
     assert attachment.filename == "my-data.json" and attachment.mime_type == "application/json"
     data = json.loads(attachment.content)
-    assert data["name"] == "Amina Yusuf" and data["city"]["name"] == "Mombasa"
+    assert data["profile"]["name"] == "Amina Yusuf" and data["profile"]["city"]["name"] == "Mombasa"
     assert data["accounts"] == [{"platform": "console", "id": "amina"}]
     assert [q["text"] for q in data["questions"]] == ["what is the weather like on mars"]
 
@@ -38,11 +38,15 @@ async def test_forget_needs_confirmation_then_erases_everything(
     await chat.send("what is the weather like on mars")
     await ConsoleChat(chat.app, "omar").send("/start")
     [question] = await chat.send("/forget")
-    assert [b.payload for b in question.buttons] == ["forget:confirm", "forget:cancel"]
-    [kept] = await chat.press("forget:cancel")
+    confirm, cancel = (b.payload for b in question.buttons)
+    assert confirm and confirm.startswith("forget:confirm:") and cancel == "forget:cancel"
+    [kept] = await chat.press(cancel)
     assert "Nothing was erased" in kept.text
     assert await _count(sqlite_database, Person) == 2
-    [done] = await chat.press("forget:confirm")
+    [stale] = await chat.press(confirm)  # the question was answered: its confirmation is spent
+    assert "expired" in stale.text and await _count(sqlite_database, Person) == 2
+    await chat.send("/forget")
+    [done] = await chat.press_label("Yes, erase everything")
     assert "erased" in done.text
     assert await _count(sqlite_database, Person) == 1  # omar stays
     assert await _count(sqlite_database, PlatformIdentity) == 1
@@ -56,7 +60,7 @@ async def test_forget_needs_confirmation_then_erases_everything(
 async def test_a_forgotten_person_starts_afresh(chat: ConsoleChat) -> None:
     await chat.press("lang:set:fr")
     await chat.send("/forget")
-    await chat.press("forget:confirm")
+    await chat.press_label("Oui, tout effacer")
     [reply] = await chat.send("/help")
     assert reply.text.startswith("Here is what I can do")  # no stored French any more
 
@@ -101,12 +105,22 @@ async def test_forget_drops_queued_messages_and_scrubs_sent_ones(
     async with sqlite_database.session() as session:  # the old notice was sent long ago
         old = (await session.scalars(select(Delivery).where(Delivery.key == "old:amina"))).one()
         old.status = "sent"
-    await chat.send("/forget")
-    await chat.press("forget:confirm")
+    ids = {}
     async with sqlite_database.session() as session:
-        rows = {d.key: d for d in (await session.scalars(select(Delivery))).all()}
+        ids = {d.key: d.id for d in (await session.scalars(select(Delivery))).all()}
+    await chat.send("/forget")
+    await chat.press_label("Yes, erase everything")
+    async with sqlite_database.session() as session:
+        rows = {d.id: d for d in (await session.scalars(select(Delivery))).all()}
         progress = await batch_progress(session, batch_id)
-    assert rows["a:1:amina"].status == "gone" and rows["a:1:amina"].payload == ERASED_PAYLOAD
-    assert rows["old:amina"].payload == ERASED_PAYLOAD
-    assert rows["a:1:omar"].status == "pending" and rows["a:1:omar"].payload != ERASED_PAYLOAD
+    queued, old, omar = rows[ids["a:1:amina"]], rows[ids["old:amina"]], rows[ids["a:1:omar"]]
+    assert queued.status == "gone" and queued.payload == ERASED_PAYLOAD
+    assert old.payload == ERASED_PAYLOAD
+    for erased in (queued, old):  # nothing names them any more: not the chat, not the key
+        assert (
+            erased.recipient == "-"
+            and erased.key == f"erased:{erased.id}"
+            and erased.platform_message_id is None
+        )
+    assert omar.status == "pending" and omar.payload != ERASED_PAYLOAD and omar.recipient == "omar"
     assert progress is not None and (progress.pending, progress.gone) == (1, 1)

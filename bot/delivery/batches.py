@@ -34,6 +34,7 @@ class BatchProgress:
     sent: int
     failed: int
     gone: int
+    thread_key: str | None = None
 
     @property
     def done(self) -> bool:
@@ -43,7 +44,7 @@ class BatchProgress:
     def of(cls, batch: DeliveryBatch) -> BatchProgress:
         return cls(
             batch.id, batch.kind, batch.owner, batch.title, batch.total,
-            batch.pending, batch.sent, batch.failed, batch.gone,
+            batch.pending, batch.sent, batch.failed, batch.gone, batch.thread_key,
         )  # fmt: skip
 
     def summary(self) -> str:
@@ -77,13 +78,16 @@ async def create_batch(
     owner: str = "",
     title: str = "",
     key: str | None = None,
+    thread_key: str | None = None,
 ) -> DeliveryBatch:
     """A new batch, or the one already made under `key` (a job that runs again finds its own batch)."""
     if key is not None:
         existing = await session.scalar(select(DeliveryBatch).where(DeliveryBatch.key == key))
         if existing is not None:
             return existing
-    batch = DeliveryBatch(key=key, kind=kind, owner=owner, title=title[:200], created_at=now)
+    batch = DeliveryBatch(
+        key=key, kind=kind, owner=owner, title=title[:200], created_at=now, thread_key=thread_key
+    )
     session.add(batch)
     await session.flush()
     return batch

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import random
@@ -25,7 +26,7 @@ from bot.config import Settings
 from bot.delivery.batches import ProgressListeners
 from bot.delivery.errors import PermanentFailure, RateLimited, RecipientGone, TransientFailure
 from bot.delivery.limits import Pace, RecipientSpacing, Timer
-from bot.delivery.outbox import Claimed, Outbox, Outcome, claim, open_count, record
+from bot.delivery.outbox import Claimed, Outbox, Outcome, claim, open_count, record, referenced
 from bot.delivery.payload import reply_from_json
 from bot.messages import Reply
 from bot.storage.database import Database
@@ -34,6 +35,10 @@ from bot.storage.delivery import DeliveryStatus
 log = logging.getLogger(__name__)
 SENT, FAILED = DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value
 GONE, PENDING = DeliveryStatus.GONE.value, DeliveryStatus.PENDING.value
+SENDING_STATUS = DeliveryStatus.SENDING.value
+REFERENCE_WAIT = timedelta(seconds=1)
+REFERENCE_CHECKS = 50
+REFERENCE_POLL_S = 0.1
 _STOP = Claimed(0, "", "", "", {}, None, 0, datetime.min.replace(tzinfo=UTC))  # tells a worker to end
 
 
@@ -194,6 +199,16 @@ class Deliverer:
                 self._busy -= 1
 
     async def _deliver(self, row: Claimed) -> Outcome:
+        try:
+            reply = reply_from_json(row.payload)
+        except (ValueError, KeyError, TypeError) as error:
+            return Outcome(row, FAILED, error=f"bad payload: {error}")
+        if row.thread_key is not None or row.replace_key is not None:
+            placed = await self._place(row, reply)
+            if placed is None:  # the message it goes under (or edits) is not sent yet
+                later = self._clock.now() + REFERENCE_WAIT
+                return Outcome(row, PENDING, not_before=later, refund=True, error="waiting for its thread")
+            reply = placed
         wait = self._spacing.reserve(row.recipient)
         if wait > 0:
             await self._timer.sleep(wait)
@@ -201,10 +216,6 @@ class Deliverer:
         now = self._clock.now()
         if self._stopping or now >= row.lease_expires_at - self.policy.lease_margin:
             return Outcome(row, PENDING, not_before=now, refund=True, error="released unsent")
-        try:
-            reply = reply_from_json(row.payload)
-        except (ValueError, KeyError, TypeError) as error:
-            return Outcome(row, FAILED, error=f"bad payload: {error}")
         try:
             message_id = await self._sender.send(row.recipient, reply)
         except RateLimited as error:
@@ -220,6 +231,32 @@ class Deliverer:
                 log.warning("unexpected error sending %s: %r", row.key, error)
             return self._retry_or_fail(row, f"{type(error).__name__}: {error}")
         return Outcome(row, SENT, message_id=message_id)
+
+    async def _place(self, row: Claimed, reply: Reply) -> Reply | None:
+        """`reply` with the platform ids of the messages it goes under or edits; None to wait for them.
+
+        A message it refers to that is being sent right now (by another worker) is waited for a few
+        moments; one still queued puts this one back in the queue for a while."""
+        keys = [key for key in (row.thread_key, row.replace_key) if key is not None]
+        for _ in range(REFERENCE_CHECKS):
+            async with self._database.session() as session:
+                found = await referenced(session, keys)
+            statuses = [found.get(key, (None, None))[0] for key in keys]
+            if SENDING_STATUS in statuses and PENDING not in statuses:
+                await self._timer.sleep(REFERENCE_POLL_S)
+                continue
+            break
+        ids: dict[str, str | None] = {}
+        for key in keys:
+            status, message_id = found.get(key, (None, None))
+            if status in (PENDING, SENDING_STATUS):
+                return None
+            ids[key] = message_id if status == SENT else None  # never sent: post it as a new message
+        return dataclasses.replace(
+            reply,
+            thread=ids.get(row.thread_key) if row.thread_key else None,
+            replaces=ids.get(row.replace_key) if row.replace_key else None,
+        )
 
     def _retry_or_fail(self, row: Claimed, error: str) -> Outcome:
         if row.attempts >= self.policy.max_attempts:

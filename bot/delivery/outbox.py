@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, func, select, update
+from sqlalchemy import String, Table, bindparam, cast, event, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -33,20 +33,29 @@ INSERT_CHUNK = 1000
 PENDING, SENDING = DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value
 _CLAIMED_COLUMNS = (
     Delivery.id, Delivery.key, Delivery.platform, Delivery.recipient, Delivery.payload,
-    Delivery.batch_id, Delivery.attempts, Delivery.priority,
+    Delivery.batch_id, Delivery.attempts, Delivery.priority, Delivery.thread_key, Delivery.replace_key,
 )  # fmt: skip
 _TABLE: Table = Delivery.__table__  # type: ignore[assignment]
 FINAL = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.GONE.value)
+FINISHED = (*FINAL, DeliveryStatus.SUPERSEDED.value)
 ERASED_PAYLOAD: dict[str, Any] = {"erased": True}  # what a finished row keeps after /forget
+ERASED_RECIPIENT = "-"
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
-    """One message to enqueue: `key` must name it uniquely and stably (e.g. `event:7:24h:telegram:42`)."""
+    """One message to enqueue: `key` must name it uniquely and stably (e.g. `event:7:24h:telegram:42`).
+
+    `thread_key` names another message (by its key) to post this one under; `replace_key` one to edit
+    instead of posting anew. The deliverer waits until that message is sent; if it never was, this one
+    is posted as a new message.
+    """
 
     key: str
     recipient: str
     reply: Reply
+    thread_key: str | None = None
+    replace_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,8 @@ class Claimed:
     batch_id: int | None
     attempts: int
     lease_expires_at: datetime
+    thread_key: str | None = None
+    replace_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +101,19 @@ class Outbox:
         return self._wakeups.setdefault(platform, asyncio.Event())
 
     async def create_batch(
-        self, session: AsyncSession, *, kind: str, owner: str = "", title: str = "", key: str | None = None
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        owner: str = "",
+        title: str = "",
+        key: str | None = None,
+        thread_key: str | None = None,
     ) -> DeliveryBatch:
-        """A batch whose progress goes to `owner` (`"slack:<channel>:<thread_ts>"`, `"console:<name>"`)."""
-        return await create_batch(session, self.clock.now(), kind=kind, owner=owner, title=title, key=key)
+        """A batch whose progress goes to `owner` (`"<platform>:<chat>"`), reported under `thread_key`."""
+        return await create_batch(
+            session, self.clock.now(), kind=kind, owner=owner, title=title, key=key, thread_key=thread_key
+        )
 
     async def enqueue(
         self,
@@ -106,10 +126,12 @@ class Outbox:
         batch: DeliveryBatch | None = None,
         priority: Priority = Priority.NORMAL,
         not_before: datetime | None = None,
+        thread_key: str | None = None,
+        replace_key: str | None = None,
     ) -> bool:
         """Add one message; False when a message with this key was already accepted (nothing changes)."""
         added = await self.enqueue_many(
-            session, platform, [OutboxMessage(key, recipient, reply)],
+            session, platform, [OutboxMessage(key, recipient, reply, thread_key, replace_key)],
             batch=batch, priority=priority, not_before=not_before,
         )  # fmt: skip
         return added == 1
@@ -149,6 +171,8 @@ class Outbox:
                     "last_error": "recipient unreachable" if message.recipient in unreachable else None,
                     "created_at": now,
                     "updated_at": now,
+                    "thread_key": message.thread_key,
+                    "replace_key": message.replace_key,
                 }
                 for message in chunk
             ]
@@ -158,6 +182,9 @@ class Outbox:
             statuses = (await session.execute(statement, rows)).scalars().all()
             added += len(statuses)
             gone += sum(1 for status in statuses if status == DeliveryStatus.GONE.value)
+            for message in chunk:
+                if message.replace_key is not None:
+                    await _supersede(session, message.replace_key, message.key, now)
         if batch is not None and added:
             delta = BatchDelta(total=added, pending=added - gone, gone=gone)
             await apply_deltas(session, {batch.id: delta}, now)
@@ -213,9 +240,32 @@ async def claim(
     )
     claimed = sorted(rows.all(), key=lambda row: (row.priority, row.id))
     return [
-        Claimed(r.id, r.key, r.platform, r.recipient, r.payload, r.batch_id, r.attempts, expires)
+        Claimed(r.id, r.key, r.platform, r.recipient, r.payload, r.batch_id, r.attempts, expires,
+                r.thread_key, r.replace_key)
         for r in claimed
-    ]
+    ]  # fmt: skip
+
+
+async def _supersede(session: AsyncSession, replace_key: str, newest: str, now: datetime) -> None:
+    """Older edits of the same message that are still waiting will never be worth sending."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.replace_key == replace_key, Delivery.status == PENDING, Delivery.key != newest)
+        .values(status=DeliveryStatus.SUPERSEDED.value, updated_at=now, last_error="superseded")
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def referenced(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+    """For outbox keys: their status and the platform message id they were sent as."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Delivery.key, Delivery.status, Delivery.platform_message_id).where(
+            Delivery.key.in_(list(keys))
+        )
+    )
+    return {key: (status, message_id) for key, status, message_id in rows.all()}
 
 
 async def record(
@@ -288,6 +338,16 @@ async def _record_sent(
     for outcome in sent:
         if outcome.delivery.id in ids and outcome.delivery.batch_id is not None:
             deltas[outcome.delivery.batch_id].finish(DeliveryStatus.SENT.value)
+
+
+async def next_due(session: AsyncSession, platform: str) -> datetime | None:
+    """When the earliest message of `platform` still waiting (a retry, a wait for its thread) is due."""
+    due: datetime | None = await session.scalar(
+        select(func.min(Delivery.not_before)).where(
+            Delivery.platform == platform, Delivery.status.in_((PENDING, SENDING))
+        )
+    )
+    return due
 
 
 async def open_count(session: AsyncSession, platform: str) -> int:
@@ -364,16 +424,20 @@ async def forget_recipient(
 ) -> list[BatchProgress]:
     """Erase what the outbox holds for someone who asked to be forgotten.
 
-    Their pending messages are dropped (counted as gone, so batch reports stay right) and the text of
-    every finished message to them is removed. A message being sent at this instant finishes first;
-    its text goes with the next erasure or stays until the row is purged.
+    Their pending messages are dropped (counted as gone, so batch reports stay right); every finished
+    message to them loses its text, its chat id (the recipient and the key that named it) and the
+    platform's message id. A message being sent at this instant finishes first; its row keeps the chat
+    id until the row is purged.
     """
     deltas: dict[int, BatchDelta] = defaultdict(BatchDelta)
     await _drop_pending(session, platform, recipient, now, "recipient erased their data", deltas)
     await session.execute(
         update(Delivery)
-        .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status.in_(FINAL))
-        .values(payload=ERASED_PAYLOAD, updated_at=now)
+        .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status.in_(FINISHED))
+        .values(
+            payload=ERASED_PAYLOAD, updated_at=now, platform_message_id=None, recipient=ERASED_RECIPIENT,
+            key=literal("erased:") + cast(Delivery.id, String),
+        )
         .execution_options(synchronize_session=False)
-    )
+    )  # fmt: skip
     return await apply_deltas(session, deltas, now) if deltas else []

@@ -47,6 +47,10 @@ class DeliveryRunner:
         self._paces: dict[str, Pace] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
+    @property
+    def database(self) -> Database:
+        return self._database
+
     def pace(self, platform: str) -> Pace:
         if platform not in self._paces:
             rates = rates_for(platform, self._settings)

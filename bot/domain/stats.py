@@ -33,11 +33,10 @@ class Stats:
 
 
 async def gather(session: AsyncSession, now: datetime, *, default_language: str = "en") -> Stats:
+    """This week's numbers (the caller checks the reader may see them: `Permission.SEE_STATS`)."""
     since = now - WEEK
     reachable = (
-        select(PlatformIdentity.person_id)
-        .where(PlatformIdentity.unreachable_at.is_(None), PlatformIdentity.platform != "slack")
-        .scalar_subquery()
+        select(PlatformIdentity.person_id).where(PlatformIdentity.unreachable_at.is_(None)).scalar_subquery()
     )
     focal = Person.role == Role.FOCAL_POINT.value
     reached = await _count(session, select(func.count()).where(focal, Person.id.in_(reachable)))
@@ -74,22 +73,3 @@ async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[int, b
     if "cancelled_at" in table.c:
         query = query.where(table.c.cancelled_at.is_(None))
     return await _count(session, query), True
-
-
-def as_text(stats: Stats) -> str:
-    """The report as Slack mrkdwn."""
-
-    def joined(counts: dict[str, int]) -> str:
-        return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
-
-    events = f"{stats.upcoming_events}" if stats.events_known else "0 (no events yet)"
-    return "\n".join([
-        "*Strong Cities Network: this week*",
-        f"*Focal points* by status: {joined(stats.focal_points_by_status)}",
-        f"*Focal points* by language: {joined(stats.focal_points_by_language)}",
-        f"*Questions* the knowledge base could not answer: {stats.questions_unanswered_by_kb}; "
-        f"handed off to staff: {stats.questions_handed_off}; answered by staff: "
-        f"{stats.questions_answered_by_staff}",
-        f"*Deliveries* by status: {joined(stats.deliveries_by_status)}",
-        f"*Upcoming events*: {events}",
-    ])  # fmt: skip

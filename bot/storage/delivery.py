@@ -23,6 +23,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # refused for good, or out of attempts; `last_error` says why
     GONE = "gone"  # the recipient blocked the bot or no longer exists
+    SUPERSEDED = "superseded"  # an edit overtaken by a newer edit of the same message before it was sent
 
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
@@ -47,7 +48,8 @@ class DeliveryBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(200), unique=True)  # so a re-run job finds its batch
     kind: Mapped[str] = mapped_column(String(30))
-    owner: Mapped[str] = mapped_column(String(200), default="")  # e.g. "slack:C0STAFF:1712.0001"
+    owner: Mapped[str] = mapped_column(String(200), default="")  # "<platform>:<chat>" told of progress
+    thread_key: Mapped[str | None] = mapped_column(String(200))  # its reports go under this message
     title: Mapped[str] = mapped_column(String(200), default="")
     total: Mapped[int] = mapped_column(default=0)
     pending: Mapped[int] = mapped_column(default=0)
@@ -77,6 +79,9 @@ class Delivery(Base):
     lease_expires_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     platform_message_id: Mapped[str | None] = mapped_column(String(100))
+    # Another message of the outbox, by key: post this one under it (a thread), or edit it instead.
+    thread_key: Mapped[str | None] = mapped_column(String(200))
+    replace_key: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -34,7 +34,9 @@ class Question(Base):
     staff_channel: Mapped[str | None] = mapped_column(String(50))
     staff_ts: Mapped[str | None] = mapped_column(String(50), index=True)
     answer_text: Mapped[str | None] = mapped_column(Text)
-    answered_by: Mapped[str | None] = mapped_column(String(100))
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     answered_at: Mapped[datetime | None]
 
 
@@ -56,6 +58,8 @@ class KnowledgeSuggestion(Base):
     language: Mapped[str] = mapped_column(String(8))
     question_text: Mapped[str] = mapped_column(Text)
     answer_text: Mapped[str] = mapped_column(Text)
-    suggested_by: Mapped[str] = mapped_column(String(100))
+    suggested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default=SuggestionStatus.PENDING.value)

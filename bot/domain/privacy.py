@@ -1,0 +1,100 @@
+"""The privacy registry: what `/mydata` exports and `/forget` erases, declared by each domain module.
+
+Every module that keeps rows about a person registers a part: the columns that point at `person.id`
+it is responsible for (`covers`), how to export them, and how to erase them. A test fails when a
+table gains a foreign key to `person.id` that no part covers, so each new feature's data is in the
+export and the erasure by construction.
+
+Erasure runs every part in registration order, then deletes the person. Parts that hold other
+people's work about this person (staff answers, announcements written by a staff member) keep the
+work and forget who it was (`keeps_work`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.outbox import Outbox
+from bot.i18n import Catalogs
+from bot.storage.people import Person
+
+# Modules that register parts; imported before any export or erasure so the registry is complete.
+DOMAIN_MODULES = ("bot.domain.people", "bot.domain.questions", "bot.domain.announcements")
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What an erasing part may use: the outbox (to scrub or edit messages) and the time."""
+
+    outbox: Outbox
+    catalogs: Catalogs
+    now: datetime
+
+
+Exporter: TypeAlias = Callable[[AsyncSession, Person], Awaitable[Any]]
+Eraser: TypeAlias = Callable[[AsyncSession, Person, Erasure], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    name: str
+    covers: tuple[str, ...]  # "table.column" foreign keys to person.id
+    export: Exporter | None
+    erase: Eraser
+    note: str = ""
+
+
+_PARTS: dict[str, Part] = {}
+
+
+def register(
+    name: str, *, covers: tuple[str, ...], erase: Eraser, export: Exporter | None = None, note: str = ""
+) -> None:
+    if name in _PARTS:
+        raise ValueError(f"privacy part {name!r} registered twice")
+    _PARTS[name] = Part(name, covers, export, erase, note)
+
+
+def keeps_work(note: str) -> Eraser:
+    """An eraser for rows that are work done by the person for others: their foreign key is set to NULL
+    by the database when the person is deleted (`ON DELETE SET NULL`); nothing else is removed."""
+
+    async def erase(session: AsyncSession, person: Person, erasure: Erasure) -> None:
+        return None
+
+    return erase
+
+
+def parts() -> list[Part]:
+    for module in DOMAIN_MODULES:
+        importlib.import_module(module)
+    return list(_PARTS.values())
+
+
+def covered_columns() -> set[str]:
+    return {column for part in parts() for column in part.covers}
+
+
+async def export(session: AsyncSession, person: Person) -> dict[str, Any]:
+    """Everything stored about `person`, part by part, as JSON-ready data."""
+    data: dict[str, Any] = {}
+    for part in parts():
+        if part.export is not None:
+            value = await part.export(session, person)
+            if value not in (None, [], {}):
+                data[part.name] = value
+    return data
+
+
+async def erase(session: AsyncSession, person: Person, erasure: Erasure) -> None:
+    """Erase `person` and everything registered about them, in one transaction."""
+    for part in parts():
+        await part.erase(session, person, erasure)
+    await session.delete(person)
+    await session.flush()

@@ -1,7 +1,7 @@
 """Composition root and command line: reads config, builds the app, starts adapters.
 
 python run_bot.py                 run: Telegram/Slack when their tokens are set, else the console
-python run_bot.py console [--jsonl] [--name N] [--lang L] [--staff]
+python run_bot.py console [--jsonl] [--simulated-clock TIME] [--name N] [--lang L] [--staff]
 python run_bot.py db upgrade|current|revision -m MSG
 python run_bot.py i18n check|extract|init LANG
 python run_bot.py content check
@@ -15,19 +15,23 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.base import Adapter
 from bot.adapters.web import WebServer
 from bot.app import BotApp, SchemaOutdated
-from bot.clock import Clock
+from bot.clock import Clock, FakeClock, VirtualTimer
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import ContentError
+from bot.delivery.limits import Timer
 from bot.delivery.runner import DeliveryRunner, print_progress
 from bot.logs import mask_secrets, setup_logging
 from bot.payloads import PayloadStore
 from bot.storage.database import Database
+from scheduler.runner import JobScheduler, VirtualScheduler
+from scheduler.simulated import SimulatedTime
 
 log = logging.getLogger("run_bot")
 
@@ -44,6 +48,7 @@ def build_app(
     Raises `ContentError` when the knowledge base cannot be loaded.
     """
     import handlers
+    from bot.domain.people import POLICY
     from bot.knowledge import KnowledgeBase
     from bot.language import LanguageDetector
 
@@ -57,24 +62,61 @@ def build_app(
         flood_limit=flood_limit,
         detector=detector,
         knowledge=knowledge,
+        access=POLICY,
     )
+
+
+def build_scheduler(app: BotApp, clock: FakeClock | None = None) -> JobScheduler | VirtualScheduler:
+    """The scheduler with every job and timer source; on a simulated clock, the virtual one."""
+    from scheduler.jobs import default_jobs
+
+    if clock is not None:
+        return VirtualScheduler(app.services, clock, default_jobs())
+    return JobScheduler(app.services, default_jobs())
+
+
+def subscribe_reports(app: BotApp, deliveries: DeliveryRunner) -> None:
+    """Delivery reports of announcements (and other reported batches) go back to their owners."""
+    from bot.domain.reports import BatchReporter
+
+    services = app.services
+    deliveries.listeners.subscribe("", BatchReporter(app.database, services.outbox, services.catalogs))
 
 
 async def run_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.adapters.console import ConsoleAdapter
 
     scripted = args.jsonl
-    app = build_app(settings, flood_limit=not scripted)
+    simulated = _simulated_start(args)
+    if simulated is not None and not scripted:
+        print("error: --simulated-clock goes with --jsonl", file=sys.stderr)
+        return 2
+    clock = FakeClock(simulated) if simulated is not None else None
+    app = build_app(settings, flood_limit=not scripted, clock=clock)
     await app.start()
-    deliveries = delivery_runner(app, settings)
+    timer = VirtualTimer(clock) if clock is not None else None
+    deliveries = delivery_runner(app, settings, timer=timer)
     deliveries.listeners.subscribe("console:", print_progress(sys.stderr))
+    subscribe_reports(app, deliveries)
+    scheduler = build_scheduler(app, clock)
     handle = deliveries.count_direct_replies(app.handle)
-    adapter = ConsoleAdapter(handle, jsonl=scripted, addressed=not sys.stdin.isatty())
-    await deliveries.start([adapter])  # deliveries to demo people are printed like replies
-    defaults: dict[str, Any] = {"language_hint": args.lang, "is_staff": args.staff}
+    after_each: Callable[[], Awaitable[None]] | None = None
+    on_clock: Callable[[datetime], Awaitable[str | None]] | None = None
+    adapter = ConsoleAdapter(
+        handle, jsonl=scripted, addressed=not sys.stdin.isatty(), clock=app.services.clock,
+        on_clock=lambda moment: on_clock(moment) if on_clock else _no_clock(),
+    )  # fmt: skip
+    if clock is not None:
+        assert isinstance(scheduler, VirtualScheduler)
+        stepper = SimulatedTime(clock, scheduler, deliveries, [adapter])
+        after_each, on_clock = stepper.settle, stepper.move_to
+    else:
+        await deliveries.start([adapter])  # deliveries to demo people are printed like replies
+    await scheduler.start()
+    defaults: dict[str, Any] = {"language_hint": args.lang, "staff_vouched": True if args.staff else None}
     try:
         if scripted:
-            errors = await adapter.run()
+            errors = await adapter.run(after_each=after_each)
         elif sys.stdin.isatty():
 
             def prompt() -> str:
@@ -85,12 +127,36 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
             errors = await adapter.run(prompt, greet_as=args.name, defaults=defaults)
         else:
             errors = await adapter.run(defaults=defaults)
-        if scripted:
-            await deliveries.drain()  # exit only once what the input caused has been delivered
+        if clock is not None and after_each is not None:
+            await after_each()
+        elif scripted:
+            await _drain_scripted(scheduler, deliveries)  # exit once what the input caused is delivered
     finally:
+        await scheduler.stop()
         await deliveries.stop()
         await app.close()
     return 1 if errors and scripted and args.strict else 0
+
+
+async def _no_clock() -> str | None:
+    return "a clock line needs --simulated-clock"
+
+
+async def _drain_scripted(scheduler: JobScheduler | VirtualScheduler, deliveries: DeliveryRunner) -> None:
+    """The end of a real-time script: let signalled jobs finish, then deliver everything."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    if isinstance(scheduler, JobScheduler):
+        for job in scheduler.jobs:
+            await scheduler.run_job(job)
+    await deliveries.drain()
+
+
+def _simulated_start(args: argparse.Namespace) -> datetime | None:
+    raw = getattr(args, "simulated_clock", None)
+    if raw is None:
+        return None
+    return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
 
 
 async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
@@ -101,6 +167,7 @@ async def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     await app.start()
     try:
         runtime = await start_platforms(app, settings)
+        await runtime.start_scheduler(build_scheduler(app))
     except Exception as error:  # a rejected token, an unreachable API: one clear line, no secret
         log.exception("platforms failed to start")
         reason = mask_secrets(f"{type(error).__name__}: {error}", settings.secret_values())
@@ -126,8 +193,15 @@ class PlatformRuntime:
         self.adapters: list[Adapter] = []
         self.web: WebServer | None = None
         self.deliveries: DeliveryRunner | None = None
+        self.scheduler: JobScheduler | VirtualScheduler | None = None
+
+    async def start_scheduler(self, scheduler: JobScheduler | VirtualScheduler) -> None:
+        self.scheduler = scheduler
+        await scheduler.start()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self.deliveries is not None:
             await self.deliveries.stop()  # finish and record the sends under way first
         for adapter in reversed(self.adapters):
@@ -162,14 +236,13 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
         runtime.adapters.append(telegram)
     if settings.slack_bot_token is not None:
         from bot.adapters.slack import SlackAdapter
-        from bot.domain.questions import staff_notifier
 
-        slack = SlackAdapter.from_settings(settings, app.services, web)
-        deliveries.listeners.subscribe("slack:", slack.reporter)  # announcement reports in their thread
+        slack = SlackAdapter.from_settings(settings, deliveries.count_direct_replies(app.handle), web)
         if settings.slack_staff_channel:
-            app.services.staff_notifier = staff_notifier(settings.slack_staff_channel)
+            app.services.staff_channels["slack"] = settings.slack_staff_channel
         web.add_check("slack", slack.healthy)
         runtime.adapters.append(slack)
+    subscribe_reports(app, deliveries)
     await web.start()  # /healthz always; the Telegram webhook and Slack HTTP endpoint when configured
     runtime.web = web
     for adapter in runtime.adapters:
@@ -179,8 +252,8 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
     return runtime
 
 
-def delivery_runner(app: BotApp, settings: Settings) -> DeliveryRunner:
-    return DeliveryRunner(app.database, settings, app.services.outbox, app.services.clock)
+def delivery_runner(app: BotApp, settings: Settings, *, timer: Timer | None = None) -> DeliveryRunner:
+    return DeliveryRunner(app.database, settings, app.services.outbox, app.services.clock, timer=timer)
 
 
 async def outbox_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -266,6 +339,10 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", default=None, help="platform language hint, e.g. ar")
     console.add_argument("--staff", action="store_true", help="speak as staff")
     console.add_argument("--strict", action="store_true", help="exit 1 if any input line was bad")
+    console.add_argument(
+        "--simulated-clock", metavar="TIME", type=_iso_time,
+        help="run on a simulated clock starting at TIME (ISO 8601); it moves on {\"clock\": ...} lines",
+    )  # fmt: skip
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current", "revision"])
     db.add_argument("-m", "--message", default="change")
@@ -281,6 +358,16 @@ def parser() -> argparse.ArgumentParser:
     outbox.add_argument("--first-chat", type=int, default=100_000)
     outbox.add_argument("--key", default="demo", help="batch key: the same key twice enqueues once")
     return root
+
+
+def _iso_time(raw: str) -> str:
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {raw!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("the time needs a zone, such as 2026-12-01T09:00:00Z")
+    return raw
 
 
 def main(argv: Sequence[str] | None = None) -> int:

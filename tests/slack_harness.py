@@ -10,7 +10,6 @@ whose Telegram chat is an emulator user.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,22 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.config import Settings
-from bot.storage.people import City, Person, PlatformIdentity, Role
-from run_bot import PlatformRuntime, start_platforms
+from run_bot import PlatformRuntime, build_scheduler, start_platforms
 from tests.emulators import slack_payloads as payloads
 from tests.emulators.slack import SlackEmulator
 from tests.emulators.telegram import TelegramEmulator
+from tests.people import add_focal_point
+
+__all__ = ["RunningBot", "add_focal_point", "populate", "running_platforms", "slack_emulator"]
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 STAFF_CHANNEL = "C0STAFF01"
 CHANNEL_MEMBER = "U0STAFF01"  # staff because they are in the staff channel
 LISTED_STAFF = "U0LISTED1"  # staff because SLACK_STAFF_USER_IDS names them
 OUTSIDER = "U0OUTSIDE1"
-_chat_ids = itertools.count(5001)
 
 
 @dataclass
@@ -90,6 +89,7 @@ async def running_platforms(
     configured = settings.model_copy(update=updates)
     app.settings = app.services.settings = configured
     runtime = await start_platforms(app, configured)
+    await runtime.start_scheduler(build_scheduler(app))
     try:
         if telegram is not None:
             await telegram.wait_for_poller()
@@ -100,34 +100,3 @@ async def running_platforms(
         yield RunningBot(app, runtime, slack, telegram, sender)
     finally:
         await runtime.stop()
-
-
-async def add_focal_point(
-    app: BotApp,
-    name: str,
-    language: str | None,
-    city: tuple[str, str, str],
-    *,
-    telegram: TelegramEmulator | None = None,
-    role: str = Role.FOCAL_POINT.value,
-) -> int:
-    """A focal point in `city` (name, country, region) whose Telegram chat is an emulator user."""
-    chat_id = next(_chat_ids)
-    if telegram is not None:
-        telegram.user(chat_id, name, language_code=language)
-    now = app.services.clock.now()
-    async with app.database.session() as session:
-        city_id = await session.scalar(select(City.id).where(City.name == city[0], City.country == city[1]))
-        if city_id is None:
-            row = City(name=city[0], country=city[1], region=city[2], created_at=now)
-            session.add(row)
-            await session.flush()
-            city_id = row.id
-        person = Person(
-            display_name=name, role=role, language=language, city_id=city_id, created_at=now, last_seen_at=now
-        )
-        person.identities.append(
-            PlatformIdentity(platform="telegram", external_id=str(chat_id), chat_id=str(chat_id))
-        )
-        session.add(person)
-    return chat_id

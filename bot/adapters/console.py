@@ -1,44 +1,89 @@
 """The console adapter: an interactive terminal chat, and a scripted JSON-lines mode for tests and demos.
 
-JSON-lines input, one object per line: `{"from": "amina", "text": "/start"}` with optional `"lang"` (the
-platform language hint), `"staff": true` and `"button": "<payload>"` instead of `"text"`. A line that
-starts with neither `{` nor `[` is plain text from the demo person. Every message the bot sends to anyone
-is written as one JSON object: `{"to", "text", "buttons", "attachments"}`. A bad line gets one error line
-on standard error and the next line is read.
+JSON-lines input, one object per line (the public contract, documented in the README):
+- `{"from": "amina", "text": "/start"}`, with optional `"lang"` (the platform language hint) and
+  `"staff": true` (vouch that this person is staff); `"button": "<payload>"` instead of `"text"`
+  presses a button of an earlier reply;
+- `{"from": "sara", "staff": true, "submit": {"form": "<id>", "values": {...}, "context": {...}}}`
+  submits a form (multi-choice values are lists; `context` is optional: the last form shown says it);
+- `{"clock": "<ISO-8601 time>"}` moves the simulated clock (only with `--simulated-clock`).
+A line that starts with neither `{` nor `[` is plain text from the demo person. Every message the bot
+sends to anyone is one JSON object: `{"to", "text", "buttons", "attachments", "at"}`, plus `"form"` when
+it asks for one. A bad line gets one error line on standard error and the next line is read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import html
 import json
-import re
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.adapters.base import Handle
+from bot.clock import Clock, SystemClock
+from bot.forms import Form, FormSubmission
+from bot.markup import html_to_plain
 from bot.messages import Incoming, Markup, Reply
 
 PLATFORM = "console"
 DEMO_PERSON = "demo"
 MAX_NAME = 64
-_TAG = re.compile(r"<[^>]+>")
-_ALLOWED_KEYS = frozenset({"from", "text", "lang", "staff", "button"})
+MAX_LINE = 1_000_000
+MAX_DEPTH = 20
+_ALLOWED_KEYS = frozenset({"from", "text", "lang", "staff", "button", "submit", "clock"})
 
 
 class ConsoleInputError(ValueError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class ClockLine:
+    """`{"clock": ...}`: move the simulated clock to `moment`."""
+
+    moment: datetime
+
+
 def plain_text(reply: Reply) -> str:
     if reply.markup is Markup.HTML:
-        return html.unescape(_TAG.sub("", reply.text))
+        return html_to_plain(reply.text)
     return reply.text
 
 
-def reply_record(to: str, reply: Reply) -> dict[str, Any]:
+def form_record(form: Form) -> dict[str, Any]:
+    fields = []
+    for field in form.fields:
+        item: dict[str, Any] = {
+            "id": field.id,
+            "label": field.label,
+            "kind": field.kind.value,
+            "required": field.required,
+            "choices": [{"label": c.label, "value": c.value} for c in field.choices],
+        }
+        if field.hint:
+            item["hint"] = field.hint
+        fields.append(item)
+    values = {
+        key: (html_to_plain(value) if isinstance(value, str) and (f := form.field(key)) and f.rich else value)
+        for key, value in form.values.items()
+    }
+    record: dict[str, Any] = {"id": form.id, "title": form.title, "fields": fields, "submit": form.submit}
+    if values:
+        record["values"] = {
+            key: list(value) if isinstance(value, tuple) else value for key, value in values.items()
+        }
+    if form.context:
+        record["context"] = dict(form.context)
+    if form.errors:
+        record["errors"] = dict(form.errors)
+    return record
+
+
+def reply_record(to: str, reply: Reply, at: datetime | None = None) -> dict[str, Any]:
     attachments = []
     for attachment in reply.attachments:
         item: dict[str, Any] = {
@@ -55,45 +100,163 @@ def reply_record(to: str, reply: Reply) -> dict[str, Any]:
         {"label": b.label, "payload": b.payload} if b.url is None else {"label": b.label, "url": b.url}
         for b in reply.buttons
     ]
-    return {"to": to, "text": plain_text(reply), "buttons": buttons, "attachments": attachments}
+    record: dict[str, Any] = {
+        "to": to,
+        "text": plain_text(reply),
+        "buttons": buttons,
+        "attachments": attachments,
+    }
+    if reply.form is not None:
+        record["form"] = form_record(reply.form)
+    record["at"] = _iso(at or datetime.now(UTC))
+    return record
 
 
-def parse_line(line: str) -> Incoming | None:
-    """One input line -> Incoming; blank lines -> None; raises ConsoleInputError with a clear reason."""
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deeply `value` nests, counting no further than `limit` + 1 (no recursion)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _nesting(text: str) -> int:
+    """Bracket depth of a JSON text, read without parsing (json.loads recurses and can overflow)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _text_field(data: dict[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise ConsoleInputError(f'"{key}" must be a string')
+    return value
+
+
+def parse_line(line: str) -> Incoming | ClockLine | None:
+    """One input line -> Incoming (or a clock move); blank -> None; raises ConsoleInputError saying why."""
     stripped = line.strip()
     if not stripped:
         return None
+    if len(stripped) > MAX_LINE:
+        raise ConsoleInputError(f"line longer than {MAX_LINE} characters")
     if not stripped.startswith(("{", "[")):
         return Incoming.from_text(PLATFORM, DEMO_PERSON, DEMO_PERSON, stripped, display_name=DEMO_PERSON)
+    if _nesting(stripped) > MAX_DEPTH:
+        raise ConsoleInputError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(stripped)
     except json.JSONDecodeError as error:
         raise ConsoleInputError(f"not valid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise ConsoleInputError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if not isinstance(data, dict):
         raise ConsoleInputError("expected a JSON object")
     unknown = set(data) - _ALLOWED_KEYS
     if unknown:
         raise ConsoleInputError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(_ALLOWED_KEYS)}")
+    if "clock" in data:
+        return _clock_line(data)
     sender = data.get("from", DEMO_PERSON)
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_NAME:
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_NAME or not _storable(sender):
         raise ConsoleInputError(f'"from" must be a name of 1 to {MAX_NAME} characters')
     lang = data.get("lang")
-    if lang is not None and not isinstance(lang, str):
+    if lang is not None and (not isinstance(lang, str) or len(lang) > 35):
         raise ConsoleInputError('"lang" must be a language code such as "ar"')
-    staff = data.get("staff", False)
-    if not isinstance(staff, bool):
+    staff = data.get("staff")
+    if staff is not None and not isinstance(staff, bool):
         raise ConsoleInputError('"staff" must be true or false')
-    has_text, has_button = "text" in data, "button" in data
-    if has_text == has_button:
-        raise ConsoleInputError('give exactly one of "text" or "button"')
-    extra: dict[str, Any] = {"display_name": sender, "language_hint": lang, "is_staff": staff}
-    if has_button:
-        if not isinstance(data["button"], str) or not data["button"]:
+    given = [key for key in ("text", "button", "submit") if key in data]
+    if len(given) != 1:
+        raise ConsoleInputError('give exactly one of "text", "button" or "submit"')
+    extra: dict[str, Any] = {"display_name": sender, "language_hint": lang, "staff_vouched": staff}
+    if given[0] == "button":
+        payload = data["button"]
+        if not isinstance(payload, str) or not payload or not _storable(payload):
             raise ConsoleInputError('"button" must be a button payload string')
-        return Incoming(PLATFORM, sender, sender, button=data["button"], **extra)
-    if not isinstance(data["text"], str):
-        raise ConsoleInputError('"text" must be a string')
-    return Incoming.from_text(PLATFORM, sender, sender, data["text"], **extra)
+        return Incoming(PLATFORM, sender, sender, button=payload, native_forms=True, **extra)
+    if given[0] == "submit":
+        return Incoming(
+            PLATFORM, sender, sender, form=_submission(data["submit"]), native_forms=True, **extra
+        )
+    text = _text_field(data, "text")
+    if not _storable(text):
+        raise ConsoleInputError('"text" holds characters that cannot be stored (a NUL or a lone surrogate)')
+    return Incoming.from_text(PLATFORM, sender, sender, text, native_forms=True, **extra)
+
+
+def _storable(text: str) -> bool:
+    from bot.forms import storable
+
+    return storable(text)
+
+
+def _clock_line(data: dict[str, Any]) -> ClockLine:
+    if set(data) != {"clock"}:
+        raise ConsoleInputError('a "clock" line holds only "clock"')
+    raw = data["clock"]
+    if not isinstance(raw, str):
+        raise ConsoleInputError('"clock" must be an ISO-8601 time such as "2026-12-01T09:00:00Z"')
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConsoleInputError(f'"clock" is not an ISO-8601 time: {raw[:40]!r}') from None
+    if moment.tzinfo is None:
+        raise ConsoleInputError('"clock" needs a time zone, such as "Z" or "+03:00"')
+    return ClockLine(moment.astimezone(UTC))
+
+
+def _submission(raw: object) -> FormSubmission:
+    if not isinstance(raw, dict) or not isinstance(raw.get("form"), str) or not raw["form"]:
+        raise ConsoleInputError('"submit" must be {"form": "<form id>", "values": {...}}')
+    unknown = set(raw) - {"form", "values", "context"}
+    if unknown:
+        raise ConsoleInputError(
+            f'unknown field(s) {sorted(unknown)} in "submit"; allowed: context, form, values'
+        )
+    values = raw.get("values", {})
+    if not isinstance(values, dict):
+        raise ConsoleInputError('"values" must be an object of field id -> value')
+    for key, value in values.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str | int | float | bool) or item is None for item in items):
+            raise ConsoleInputError(
+                f'the value of "{key}" must be text, a number, true/false or a list of them'
+            )
+        if any(isinstance(item, str) and not _storable(item) for item in items):
+            raise ConsoleInputError(f'the value of "{key}" holds characters that cannot be stored')
+    context = raw.get("context", {})
+    if not isinstance(context, dict) or not all(isinstance(v, str) for v in context.values()):
+        raise ConsoleInputError('"context" must be an object of text values')
+    return FormSubmission(raw["form"], dict(values), dict(context))
 
 
 class ConsoleAdapter:
@@ -109,12 +272,16 @@ class ConsoleAdapter:
         *,
         jsonl: bool = True,
         addressed: bool = False,
+        clock: Clock | None = None,
+        on_clock: Callable[[datetime], Awaitable[str | None]] | None = None,
     ) -> None:
         self._handle = handle
         self._out = out
         self._err = err
         self._jsonl = jsonl
         self._addressed = addressed  # name the recipient in the human format (several people talking)
+        self._clock = clock or SystemClock()
+        self._on_clock = on_clock  # moves the simulated clock; returns an error, or None
         self._buttons: list[str] = []
 
     async def start(self) -> None:
@@ -128,7 +295,8 @@ class ConsoleAdapter:
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         if self._jsonl:
-            self._out.write(json.dumps(reply_record(chat_id, reply), ensure_ascii=False) + "\n")
+            record = reply_record(chat_id, reply, self._clock.now())
+            self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             self._print_interactive(chat_id, reply)
         self._out.flush()
@@ -145,8 +313,8 @@ class ConsoleAdapter:
         """Process input lines in order until end of input; returns the number of bad lines.
 
         `greet_as` sends `/start` for that person first (the interactive terminal); `defaults` sets the
-        language hint and staff flag of plain-text lines; in the human format a number presses a button
-        of the last reply.
+        language hint and staff vouch of plain-text lines; in the human format a number presses a
+        button of the last reply. `after_each` runs after every line (the simulated clock's deliveries).
         """
         read = readline or sys.stdin.readline
         loop = asyncio.get_running_loop()
@@ -163,23 +331,34 @@ class ConsoleAdapter:
                 return errors
             number += 1
             try:
-                incoming = self._parse(line, greet_as or DEMO_PERSON, defaults or {})
+                parsed = self._parse(line, greet_as or DEMO_PERSON, defaults or {})
+                if isinstance(parsed, ClockLine):
+                    problem = (
+                        await self._on_clock(parsed.moment)
+                        if self._on_clock is not None
+                        else "a clock line needs --simulated-clock"
+                    )
+                    if problem is not None:
+                        raise ConsoleInputError(problem)
+                    continue
             except ConsoleInputError as error:
                 errors += 1
                 self._err.write(f"line {number}: {error}\n")
                 self._err.flush()
                 continue
-            if incoming is not None:
-                await self._process(incoming)
-                if after_each is not None:
-                    await after_each()
+            if parsed is not None:
+                await self._process(parsed)
+            if after_each is not None:
+                await after_each()
 
-    def _parse(self, line: str, name: str, defaults: dict[str, Any]) -> Incoming | None:
+    def _parse(self, line: str, name: str, defaults: dict[str, Any]) -> Incoming | ClockLine | None:
         stripped = line.strip()
         if self._jsonl or stripped.startswith(("{", "[")):
             return parse_line(line)
         if not stripped:
             return None
+        if not _storable(stripped):
+            raise ConsoleInputError("that line holds characters that cannot be stored")
         extra: dict[str, Any] = {"display_name": name, **defaults}
         if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
             return Incoming(PLATFORM, name, name, button=self._buttons[int(stripped) - 1], **extra)
@@ -187,7 +366,8 @@ class ConsoleAdapter:
 
     async def _process(self, incoming: Incoming) -> None:
         for reply in await self._handle(incoming):
-            await self.send(incoming.chat_id, reply)
+            if reply.text or reply.attachments or reply.form:
+                await self.send(incoming.chat_id, reply)
 
     def _print_interactive(self, chat_id: str, reply: Reply) -> None:
         target = f"[to {chat_id}] " if self._addressed else ""
@@ -198,6 +378,9 @@ class ConsoleAdapter:
             self._buttons = payloads
             labels = [b.label for b in reply.buttons if b.payload]
             self._out.write("     " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)) + "\n")
+        for button in reply.buttons:
+            if button.url:
+                self._out.write(f"     {button.label}: {button.url}\n")
         for attachment in reply.attachments:
             self._out.write(f"     (attachment: {attachment.filename}, {len(attachment.content)} bytes)\n")
         self._out.write("\n")

@@ -664,7 +664,7 @@ PROFILE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("aiohttp (webhook server)", ("/aiohttp/", "/multidict/", "/yarl/")),
     ("PTB inbound (Update.de_json, Application)", ("/telegram/",)),
     ("bot core (dispatcher, middleware, handlers, delivery)", ("/bot/", "/handlers/", "run_bot.py")),
-    ("asyncio event loop", ("/asyncio/",)),
+    ("asyncio (event loop, socket reads and writes)", ("/asyncio/",)),
 )  # fmt: skip
 
 

@@ -339,8 +339,12 @@ class _Users:
         self._process.start()
 
     async def ask(self, command: str, argument: Any = None) -> Any:
-        self._channel.send((command, argument))
-        status, answer = await _receive(self._channel)
+        try:
+            self._channel.send((command, argument))
+            status, answer = await _receive(self._channel)
+        except (OSError, EOFError):
+            self._process.join(5)
+            raise RuntimeError(f"the emulator process is gone (exit code {self._process.exitcode})") from None
         if status != "ok":
             raise RuntimeError(f"the emulator process failed:\n{answer}")
         return answer

@@ -32,4 +32,4 @@ i18n-extract: install
 	$(BIN)/python run_bot.py i18n extract
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/results.json
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/results.json bench/results.previous.json

@@ -1,7 +1,10 @@
 """`make bench`: run every scenario, print a table, write `bench/results.json` (one flat object).
 
 Figures are measurements, not pass/fail: compare runs before and after a change to a hot path.
-Run one scenario with `python -m bench.run dispatch`.
+Run one scenario with `python -m bench.run dispatch`. Before writing, the existing results.json is
+moved to `bench/results.previous.json` and this run's figures are printed against it; figures of
+scenarios not run this time are carried over. `python -m bench.compare A.json B.json` compares any
+two files. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bench.compare import format_changes
+
 RESULTS = Path(__file__).resolve().parent / "results.json"
+PREVIOUS = RESULTS.with_name("results.previous.json")
 
 # name -> "module:function"; the function returns {figure: number}, sync or async.
 SCENARIOS: dict[str, str] = {
     "dispatch": "bench.dispatch:run_dispatch_bench",
     "answer": "bench.answer:run_answer_bench",
     "fanout": "bench.fanout:run_fanout_bench",
+    "inbound": "bench.inbound:run_inbound_bench",
 }
 
 
@@ -53,7 +60,12 @@ def main(argv: list[str]) -> int:
     for key, value in figures.items():
         print(f"{key:<{width}}  {value:.4g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if RESULTS.exists():
+        RESULTS.replace(PREVIOUS)
     RESULTS.write_text(json.dumps({**previous, **figures}, indent=2, sort_keys=True) + "\n")
+    if previous:
+        print(f"\nchange against {PREVIOUS.name}")
+        print(format_changes(previous, figures, names=figures, headers=("previous", "now")))
     print(f"written to {RESULTS}", file=sys.stderr)
     return 0
 

@@ -234,6 +234,45 @@ async def test_webhook_delivery_carries_the_secret_token(emu: TelegramEmulator, 
         await runner.cleanup()
 
 
+async def test_call_listeners_see_each_answered_call_as_it_is_recorded(
+    emu: TelegramEmulator, bot: telegram.Bot
+) -> None:
+    seen: list[tuple[str, int, int | None]] = []
+    emu.call_listeners.append(lambda c: seen.append((c.method, c.status, c.params.get("chat_id"))))
+    await bot.send_message(42, "hello")
+    with pytest.raises(BadRequest):
+        await bot.send_message(42, " ")
+    assert seen == [("sendMessage", 200, 42), ("sendMessage", 400, 42)]
+    assert [m.plain_text for m in emu.sent_messages(42)] == ["hello"] and emu.sent_messages(43) == []
+
+
+async def test_webhook_listeners_see_each_update_before_it_is_posted(
+    emu: TelegramEmulator, bot: telegram.Bot
+) -> None:
+    received: list[int] = []
+    announced: list[tuple[int, int]] = []  # (update_id, updates received by then)
+
+    async def receive(request: web.Request) -> web.Response:
+        received.append((await request.json())["update_id"])
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/telegram", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    emu.webhook_listeners.append(lambda update: announced.append((update["update_id"], len(received))))
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/telegram")
+        amina = emu.user(5521873604, "Amina")
+        first = await emu.send_text(amina, "hello")
+        second = await emu.send_text(amina, "again")
+        assert announced == [(first["update_id"], 0), (second["update_id"], 1)]
+        assert received == [first["update_id"], second["update_id"]]
+    finally:
+        await runner.cleanup()
+
+
 async def test_send_document_multipart_upload_is_recorded(emu: TelegramEmulator, bot: telegram.Bot) -> None:
     ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
     message = await bot.send_document(42, InputFile(ics, filename="summit.ics"), caption="Summit")

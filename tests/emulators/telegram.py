@@ -7,7 +7,9 @@ descriptions of api.telegram.org, so PTB raises the same exceptions it raises in
 
 Test code plays the users: ``send_text``, ``send_command``, ``press_button`` and ``send_update``
 queue updates for getUpdates or POST them to the webhook; ``sent_messages`` and
-``wait_for_messages`` show what the bot sent. Waiting uses an ``asyncio.Condition``.
+``wait_for_messages`` show what the bot sent. Waiting uses an ``asyncio.Condition``. Code that must
+react to each answered call or webhook delivery as it happens (a benchmark timing replies) adds a
+callable to ``call_listeners`` or ``webhook_listeners`` instead of waiting.
 
 This module holds the server, the request checks and the test-side API. The records tests read are
 in telegram_records, the update queue (long polling and webhooks) in telegram_updates, and the
@@ -77,6 +79,7 @@ _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}")
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+CallListener = Callable[[ApiCall], None]
 
 
 class TelegramEmulator:
@@ -105,6 +108,7 @@ class TelegramEmulator:
         self.rate_limiter = RateLimiter(self.limits, clock or time.monotonic)
         self.faults = FaultPlan()
         self.calls: list[ApiCall] = []
+        self.call_listeners: list[CallListener] = []  # called with each answered call, as it is recorded
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self._chats: dict[int, TgChat] = {}
@@ -184,6 +188,11 @@ class TelegramEmulator:
     @property
     def webhook_deliveries(self) -> list[WebhookDelivery]:
         return self._updates.webhook_deliveries
+
+    @property
+    def webhook_listeners(self) -> list[Callable[[dict[str, Any]], None]]:
+        """Called with each update just before it is POSTed to the webhook (add to this list)."""
+        return self._updates.post_listeners
 
     @property
     def poller_waiting(self) -> bool:
@@ -292,7 +301,9 @@ class TelegramEmulator:
     # -- what the bot did -------------------------------------------------------------------
 
     def sent_messages(self, chat_id: int | None = None) -> list[SentMessage]:
-        return [m for m in self._bot_messages.sent if chat_id is None or m.chat_id == chat_id]
+        if chat_id is None:
+            return list(self._bot_messages.sent)
+        return list(self._bot_messages.by_chat.get(chat_id, ()))
 
     async def wait_for_messages(
         self, chat_id: int, count: int = 1, timeout: float = 5.0
@@ -380,6 +391,8 @@ class TelegramEmulator:
 
     async def _record(self, call: ApiCall) -> None:
         self.calls.append(call)
+        for listener in self.call_listeners:
+            listener(call)
         async with self._activity:
             self._activity.notify_all()
 

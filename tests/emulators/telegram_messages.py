@@ -30,6 +30,7 @@ class BotMessages:
         resolve_chat: Callable[[int | str], TgChat],
     ) -> None:
         self.sent: list[SentMessage] = []
+        self.by_chat: dict[int, list[SentMessage]] = {}  # the same messages, per chat
         self.files: dict[str, StoredFile] = {}
         self._limits = limits
         self._bot_user = bot_user
@@ -118,11 +119,9 @@ class BotMessages:
         return True
 
     def find(self, params: dict[str, Any], not_found: str) -> SentMessage:
-        for sent in self.sent:
-            if (sent.chat_id, sent.message_id) == (
-                params.get("chat_id"),
-                params.get("message_id"),
-            ) and not sent.deleted:
+        chat_id = params.get("chat_id")
+        for sent in self.by_chat.get(chat_id, []) if isinstance(chat_id, int) else []:
+            if sent.message_id == params.get("message_id") and not sent.deleted:
                 return sent
         raise bad_request(not_found)
 
@@ -157,6 +156,7 @@ class BotMessages:
             params={k: v for k, v in params.items() if not isinstance(v, UploadedFile)},
         )
         self.sent.append(sent)
+        self.by_chat.setdefault(chat_id, []).append(sent)
         return sent
 
     def as_message(self, sent: SentMessage) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import asyncio
 import copy
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ class UpdateQueue:
 
     def __init__(self, activity: asyncio.Condition) -> None:
         self.webhook_deliveries: list[WebhookDelivery] = []
+        self.post_listeners: list[Callable[[dict[str, Any]], None]] = []  # before each webhook POST
         self.webhook_url: str | None = None
         self.poller_waiting = False
         self._activity = activity
@@ -184,6 +186,8 @@ class UpdateQueue:
                 if not self._allowed(update):
                     self._pending.pop(0)
                     continue
+                for listener in self.post_listeners:
+                    listener(update)
                 status, error = await self._post_webhook(self.webhook_url, update)
                 self.webhook_deliveries.append(
                     WebhookDelivery(update["update_id"], self.webhook_url, status, error)

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: install
-	$(BIN)/python run_bot.py
+	$(BIN)/python run_bot.py $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest

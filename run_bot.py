@@ -124,9 +124,9 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
                 sys.stdout.flush()
                 return sys.stdin.readline()
 
-            errors = await adapter.run(prompt, greet_as=args.name, defaults=defaults)
+            errors = await adapter.run(prompt, greet_as=_console_name(args), defaults=defaults)
         else:
-            errors = await adapter.run(defaults=defaults)
+            errors = await adapter.run(speaker=_console_name(args), defaults=defaults)
         if clock is not None and after_each is not None:
             await after_each()
         elif scripted:
@@ -136,6 +136,14 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
         await deliveries.stop()
         await app.close()
     return 1 if errors and scripted and args.strict else 0
+
+
+def _console_name(args: argparse.Namespace) -> str:
+    """Who is typing at the terminal: `--name`, else `staff` for `--staff` (so the demo focal point keeps
+    their role), else `demo`."""
+    if args.name:
+        return str(args.name)
+    return "staff" if args.staff else "demo"
 
 
 async def _no_clock() -> str | None:
@@ -331,11 +339,14 @@ def content_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="run_bot.py", description="Strong Cities Network assistant")
-    root.set_defaults(command="run", jsonl=False, name="demo", lang=None, staff=False, strict=False)
+    root.set_defaults(command="run", jsonl=False, name=None, lang=None, staff=False, strict=False)
+    root.add_argument("--name", default=None, help="without tokens: who you are in the console chat")
+    root.add_argument("--lang", default=None, help="without tokens: the console's language hint, e.g. ar")
+    root.add_argument("--staff", action="store_true", help="without tokens: speak as staff in the console")
     sub = root.add_subparsers(dest="command")
     console = sub.add_parser("console", help="chat in the terminal, or script it with --jsonl")
     console.add_argument("--jsonl", action="store_true", help="read and write one JSON object per line")
-    console.add_argument("--name", default="demo", help="who you are in the interactive chat")
+    console.add_argument("--name", default=None, help="who you are in the chat (demo; staff with --staff)")
     console.add_argument("--lang", default=None, help="platform language hint, e.g. ar")
     console.add_argument("--staff", action="store_true", help="speak as staff")
     console.add_argument("--strict", action="store_true", help="exit 1 if any input line was bad")

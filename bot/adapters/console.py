@@ -307,12 +307,14 @@ class ConsoleAdapter:
         readline: Callable[[], str] | None = None,
         *,
         greet_as: str | None = None,
+        speaker: str | None = None,
         defaults: dict[str, Any] | None = None,
         after_each: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
         """Process input lines in order until end of input; returns the number of bad lines.
 
-        `greet_as` sends `/start` for that person first (the interactive terminal); `defaults` sets the
+        `greet_as` sends `/start` for that person first (the interactive terminal) and speaks as them;
+        `speaker` speaks as that person without the greeting (piped input); `defaults` sets the
         language hint and staff vouch of plain-text lines; in the human format a number presses a
         button of the last reply. `after_each` runs after every line (the simulated clock's deliveries).
         """
@@ -331,7 +333,7 @@ class ConsoleAdapter:
                 return errors
             number += 1
             try:
-                parsed = self._parse(line, greet_as or DEMO_PERSON, defaults or {})
+                parsed = self._parse(line, greet_as or speaker or DEMO_PERSON, defaults or {})
                 if isinstance(parsed, ClockLine):
                     problem = (
                         await self._on_clock(parsed.moment)

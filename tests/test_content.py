@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import pytest
 import yaml
 
@@ -128,6 +130,32 @@ def only_problem(content: Path) -> str:
 
 def test_the_real_content_is_clean() -> None:
     assert check_content(CONTENT) == []
+
+
+# Words that read as "yes" or "no" when they open an answer. An answer must stand on its own whatever
+# the polarity of the question ("is it free?" / "is it paid?"), so none may start with one.
+YES_NO = {
+    "en": {"yes", "no", "yeah", "nope"},
+    "fr": {"oui", "non"},
+    "es": {"sí", "no"},  # not "si": without the accent it is "if"
+    "ar": {"نعم", "لا", "كلا", "أجل", "بلى"},
+    "ru": {"да", "нет"},
+    "sw": {"ndiyo", "ndio", "hapana", "naam"},
+    "ur": {"جی", "ہاں", "نہیں", "جیہاں"},
+    "sq": {"po", "jo"},
+}
+
+
+def test_no_answer_opens_with_yes_or_no() -> None:
+    openers = []
+    for path in sorted(CONTENT.glob("topics/*/*.yaml")):
+        if path.stem not in YES_NO:
+            continue
+        answer = yaml.safe_load(path.read_text("utf-8"))["answer"]
+        first = re.match(r"[^\W\d_]+", answer.strip())
+        if first and first.group(0).lower() in YES_NO[path.stem]:
+            openers.append(f"{path.parent.name}/{path.name}: {answer.strip()[:40]!r}")
+    assert openers == []
 
 
 def test_fixture_is_clean_and_loads(content: Path) -> None:

@@ -1,8 +1,11 @@
-"""Accuracy on the held-out evaluation data (tests/data): the figures the bot is judged by.
+"""Accuracy on the evaluation data (tests/data): the figures the bot is judged by.
 
-A question counts as right when `answer(q, reply_language).topic.id == topic`, where the reply
-language is what the dispatcher would use for a new person with no stored language and no
-platform hint: the detected language when confident and supported, else English.
+Two splits per language: `qa/<lang>.yaml` is the tuning split (content may be improved against it)
+and `qa_heldout/<lang>.yaml` the held-out split (written before tuning and never tuned against), so
+the held-out figure is the honest one. A question counts as right when
+`answer(q, reply_language).topic.id == topic`, where the reply language is what the dispatcher would
+use for a new person with no stored language and no platform hint: the detected language when
+confident and supported, else English.
 """
 
 from __future__ import annotations
@@ -13,20 +16,28 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.content import CONTENT_LANGUAGES, load_topics
 from bot.knowledge import KnowledgeBase
 from bot.language import SUPPORTED, LanguageDetector
+from bot.textnorm import fold, strip_noise, words
 
 ROOT = Path(__file__).resolve().parent.parent
-QA_DIR = ROOT / "tests" / "data" / "qa"
-LANGUAGE_EVAL = ROOT / "tests" / "data" / "language_eval.yaml"
+DATA = ROOT / "tests" / "data"
+SPLITS = {"tuning": DATA / "qa", "heldout": DATA / "qa_heldout"}
+LANGUAGE_EVAL = DATA / "language_eval.yaml"
+OFFTOPIC = DATA / "offtopic.yaml"
 MIN_TOPIC_ACCURACY = 0.90
 MIN_LANGUAGE_ACCURACY = 0.98
+# Questions per language at least: the big four are asked most.
+MIN_QUESTIONS = {"tuning": {"en": 25, "ar": 25, "fr": 25, "es": 25}, "heldout": {}}
+MIN_QUESTIONS_DEFAULT = {"tuning": 15, "heldout": 10}
+SMALLTALK_INTENTS = {"greeting", "thanks", "goodbye", "who_are_you", "are_you_bot", "help", "link", "emoji"}
 
 
-def qa_items() -> list[tuple[str, str, str]]:
-    """(language, question, topic) from every tests/data/qa/<lang>.yaml."""
+def qa_items(split: str = "tuning") -> list[tuple[str, str, str]]:
+    """(language, question, topic) from every <split dir>/<lang>.yaml."""
     items: list[tuple[str, str, str]] = []
-    for path in sorted(QA_DIR.glob("*.yaml")):
+    for path in sorted(SPLITS[split].glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text("utf-8")) or []:
             items.append((path.stem, str(entry["q"]), str(entry["topic"])))
     return items
@@ -43,17 +54,25 @@ def report(hits: dict[str, list[bool]]) -> str:
     return ", ".join(f"{lang} {sum(v) / len(v):.1%} ({sum(v)}/{len(v)})" for lang, v in sorted(hits.items()))
 
 
+def _key(text: str) -> str:
+    return " ".join(fold(text).strip(" ?!.¿¡؟").split())
+
+
 @pytest.fixture(scope="module")
-def items() -> list[tuple[str, str, str]]:
-    found = qa_items()
-    if not found:
-        pytest.skip("tests/data/qa holds no evaluation questions yet")
-    return found
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.load(ROOT / "content")
 
 
-def test_topic_accuracy(items: list[tuple[str, str, str]]) -> None:
-    kb = KnowledgeBase.load(ROOT / "content")
-    detector = LanguageDetector()
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+@pytest.mark.parametrize("split", list(SPLITS))
+def test_topic_accuracy(split: str, kb: KnowledgeBase, detector: LanguageDetector) -> None:
+    items = qa_items(split)
+    if not items:
+        pytest.skip(f"{SPLITS[split]} holds no evaluation questions yet")
     hits: dict[str, list[bool]] = defaultdict(list)
     misses = []
     for lang, question, topic in items:
@@ -67,14 +86,23 @@ def test_topic_accuracy(items: list[tuple[str, str, str]]) -> None:
             )
     accuracy = sum(sum(v) for v in hits.values()) / len(items)
     assert accuracy >= MIN_TOPIC_ACCURACY, (
-        f"top-1 topic accuracy {accuracy:.1%} < {MIN_TOPIC_ACCURACY:.0%}; per language: "
+        f"{split}: top-1 topic accuracy {accuracy:.1%} < {MIN_TOPIC_ACCURACY:.0%}; per language: "
         f"{report(hits)}\n" + "\n".join(misses)
     )
 
 
-def test_reply_language_accuracy(items: list[tuple[str, str, str]]) -> None:
-    detector = LanguageDetector()
-    labelled = [(lang, question) for lang, question, _ in items]
+def test_reply_language_accuracy(detector: LanguageDetector) -> None:
+    # A one-word message ("cuota?", "رسوم؟") is one no one could classify for sure: like
+    # language_eval.yaml, this test leaves those out (they stay in the topic accuracy above, where
+    # falling back to English costs what it costs).
+    labelled = [
+        (lang, question)
+        for split in SPLITS
+        for lang, question, _ in qa_items(split)
+        if len(words(fold(strip_noise(question)))) > 1
+    ]
+    if not labelled:
+        pytest.skip("tests/data holds no evaluation questions yet")
     if LANGUAGE_EVAL.is_file():
         labelled += [
             (str(e["lang"]), str(e["text"])) for e in yaml.safe_load(LANGUAGE_EVAL.read_text("utf-8")) or []
@@ -92,3 +120,68 @@ def test_reply_language_accuracy(items: list[tuple[str, str, str]]) -> None:
         f"reply-language accuracy {accuracy:.1%} < {MIN_LANGUAGE_ACCURACY:.0%}; per language: "
         f"{report(hits)}\n" + "\n".join(misses)
     )
+
+
+# --- The data itself: enough of it, labelled with real topics, and the held-out split kept apart ---
+
+
+@pytest.mark.parametrize("split", list(SPLITS))
+def test_every_language_has_enough_questions_on_known_topics(split: str) -> None:
+    topics = load_topics(ROOT / "content")
+    items = qa_items(split)
+    unknown = sorted({(lang, topic) for lang, _, topic in items if topic not in topics})
+    assert unknown == []
+    counts = {lang: sum(1 for item in items if item[0] == lang) for lang in CONTENT_LANGUAGES}
+    short = {
+        lang: n
+        for lang, n in counts.items()
+        if n < MIN_QUESTIONS[split].get(lang, MIN_QUESTIONS_DEFAULT[split])
+    }
+    assert short == {}, f"{split}: too few questions {short}"
+
+
+def test_every_topic_is_asked_in_every_language() -> None:
+    topics = set(load_topics(ROOT / "content"))
+    asked: dict[str, set[str]] = defaultdict(set)
+    for split in SPLITS:
+        for lang, _, topic in qa_items(split):
+            asked[lang].add(topic)
+    missing = {lang: sorted(topics - asked[lang]) for lang in CONTENT_LANGUAGES if topics - asked[lang]}
+    assert missing == {}
+
+
+def test_heldout_questions_are_not_copied_into_content_or_tuning() -> None:
+    seen: dict[str, str] = {}
+    for topic in load_topics(ROOT / "content").values():
+        for lang, text in topic.texts.items():
+            for question in (*text.questions, text.title):
+                seen[_key(question)] = f"content/topics/{topic.id}/{lang}.yaml"
+    for lang, question, _ in qa_items("tuning"):
+        seen.setdefault(_key(question), f"tests/data/qa/{lang}.yaml")
+    copied = [
+        f"{lang} {question!r} is also in {seen[_key(question)]}"
+        for lang, question, _ in qa_items("heldout")
+        if _key(question) in seen
+    ]
+    assert copied == []
+
+
+def test_offtopic_data_is_well_formed() -> None:
+    entries = yaml.safe_load(OFFTOPIC.read_text("utf-8"))
+    assert len(entries) >= 80
+    bad = []
+    for entry in entries:
+        kind, lang = entry.get("kind"), entry.get("lang")
+        fields_ok = set(entry) <= {"text", "lang", "kind", "intent"} and isinstance(entry.get("text"), str)
+        if kind == "smalltalk":
+            fields_ok = fields_ok and entry.get("intent") in SMALLTALK_INTENTS
+        elif kind == "offtopic":
+            fields_ok = fields_ok and "intent" not in entry
+        else:
+            fields_ok = False
+        if not fields_ok or lang not in CONTENT_LANGUAGES:
+            bad.append(entry)
+    assert bad == []
+    languages = {entry["lang"] for entry in entries}
+    intents = {entry["intent"] for entry in entries if entry["kind"] == "smalltalk"}
+    assert languages == set(CONTENT_LANGUAGES) and intents == SMALLTALK_INTENTS

@@ -328,11 +328,18 @@ def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def content_command(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content import check_content
+    """Problems on stderr and a count (exit 1 when there are any); then, for information only,
+    the language files no native speaker has reviewed yet."""
+    from bot.content import check_content, unreviewed_files
 
     problems = check_content(settings.bot_content_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
+    unreviewed = unreviewed_files(settings.bot_content_dir)
+    if unreviewed:
+        print(f"{len(unreviewed)} language file(s) not reviewed by a native speaker:")
+        for path in unreviewed:
+            print(f"  {path}")
     print(f"content check: {len(problems)} problem(s)")
     return 1 if problems else 0
 

@@ -215,7 +215,8 @@ class KnowledgeBase:
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:
-        """Load content/ (raises ContentError on a structural problem) and build the indexes."""
+        """Load content/ (broken files are skipped and logged; ContentError when no topic loads) and
+        build the indexes."""
         return cls(load_topics(root))
 
     @classmethod

@@ -21,7 +21,9 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="module")
 def small_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     """Two topics in en/fr/es/ar: for the mechanics of fallback and lookup."""
-    return KnowledgeBase.load(write_content(tmp_path_factory.mktemp("kb")))
+    return KnowledgeBase.load(
+        write_content(tmp_path_factory.mktemp("kb"), languages=("en", "fr", "es", "ar"))
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ python run_bot.py console [--jsonl] [--simulated-clock TIME] [--name N] [--lang 
 python run_bot.py db upgrade|current|revision -m MSG
 python run_bot.py i18n check|extract|init LANG
 python run_bot.py content check
+python run_bot.py cities import FILE.csv | cities export [FILE.csv]
 python run_bot.py outbox demo-batch --platform telegram --recipients 2000 | outbox status
 """
 
@@ -17,7 +18,10 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.base import Adapter
 from bot.adapters.web import WebServer
@@ -34,6 +38,7 @@ from scheduler.runner import JobScheduler, VirtualScheduler
 from scheduler.simulated import SimulatedTime
 
 log = logging.getLogger("run_bot")
+T = TypeVar("T")
 
 
 def build_app(
@@ -51,10 +56,11 @@ def build_app(
     from bot.domain.people import POLICY
     from bot.knowledge import KnowledgeBase
     from bot.language import LanguageDetector
+    from bot.regions import load_regions
 
     knowledge = KnowledgeBase.load(settings.bot_content_dir)
     detector = LanguageDetector()
-    return BotApp(
+    bot_app = BotApp(
         settings,
         handlers.routers(),
         clock=clock,
@@ -64,6 +70,8 @@ def build_app(
         knowledge=knowledge,
         access=POLICY,
     )
+    bot_app.services.regions = load_regions(settings.bot_content_dir)
+    return bot_app
 
 
 def build_scheduler(app: BotApp, clock: FakeClock | None = None) -> JobScheduler | VirtualScheduler:
@@ -255,6 +263,9 @@ async def start_platforms(app: BotApp, settings: Settings) -> PlatformRuntime:
     runtime.web = web
     for adapter in runtime.adapters:
         await adapter.start()
+        link = getattr(adapter, "deep_link", None)  # how a person opens an invitation there
+        if isinstance(link, str) and link:
+            app.services.deep_links[adapter.platform] = link
     await deliveries.start(runtime.adapters)  # one outbox deliverer per platform adapter
     runtime.deliveries = deliveries
     return runtime
@@ -330,7 +341,8 @@ def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
 def content_command(settings: Settings, args: argparse.Namespace) -> int:
     """Problems on stderr and a count (exit 1 when there are any); then, for information only,
     the language files no native speaker has reviewed yet."""
-    from bot.content import check_content, unreviewed_files
+    from bot.content import unreviewed_files
+    from bot.content_check import check_content
 
     problems = check_content(settings.bot_content_dir)
     for problem in problems:
@@ -342,6 +354,54 @@ def content_command(settings: Settings, args: argparse.Namespace) -> int:
             print(f"  {path}")
     print(f"content check: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+def cities_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`cities import FILE.csv` (all rows or none) and `cities export [FILE.csv]`."""
+    from bot.clock import SystemClock
+    from bot.domain import cities
+    from bot.regions import load_regions
+
+    if args.action == "export":
+        text = asyncio.run(_registry(settings, lambda session: cities.export_csv(session)))
+        if args.file:
+            Path(args.file).write_text(text, encoding="utf-8")
+            print(f"wrote {args.file}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if not args.file:
+        print("error: cities import needs a CSV file: cities import FILE.csv", file=sys.stderr)
+        return 2
+    try:
+        raw = Path(args.file).read_bytes().decode("utf-8")
+    except OSError as error:
+        print(f"error: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as error:
+        print(f"error: {args.file} is not UTF-8 text (byte {error.start})", file=sys.stderr)
+        return 2
+    now = SystemClock().now()
+    try:
+        rows = cities.parse_csv(raw, load_regions(settings.bot_content_dir), now.year)
+    except cities.CsvProblem as problem:
+        print(f"error: {args.file}: {problem} (nothing was imported)", file=sys.stderr)
+        return 1
+    result = asyncio.run(_registry(settings, lambda session: cities.import_rows(session, rows, now)))
+    print(f"cities: {result.added} added, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
+async def _registry(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on the configured database (SQLite is migrated first)."""
+    database = Database(settings.database_url)
+    try:
+        if database.is_sqlite:
+            await database.upgrade()
+        async with database.session() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -369,6 +429,9 @@ def parser() -> argparse.ArgumentParser:
     i18n.add_argument("language", nargs="?")
     content = sub.add_parser("content", help="the knowledge base")
     content.add_argument("action", choices=["check"])
+    registry = sub.add_parser("cities", help="import or export the member registry as CSV")
+    registry.add_argument("action", choices=["import", "export"])
+    registry.add_argument("file", nargs="?", help="the CSV file (export: standard output when absent)")
     outbox = sub.add_parser("outbox", help="enqueue a demo batch, or show the outbox's counters")
     outbox.add_argument("action", choices=["demo-batch", "status"])
     outbox.add_argument("--platform", default="console")
@@ -417,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return content_command(settings, args)
         if args.command == "outbox":
             return asyncio.run(outbox_command(settings, args))
+        if args.command == "cities":
+            return cities_command(settings, args)
     except (SchemaOutdated, ContentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

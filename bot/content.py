@@ -6,7 +6,7 @@ be served, so a broken language file is left out of its topic and a topic whose 
 English text is broken is left out altogether, each with a logged warning; the rest loads, and
 only a knowledge base with no topic at all stops the bot. Smaller faults are repaired on the way
 in and logged: a malformed link is dropped, a link without a title in some language shows the
-English one, a related id that names no loaded topic is dropped. `check_content` is what
+English one, a related id that names no loaded topic is dropped. `bot.content_check` is what
 `python run_bot.py content check` and the tests run: it lists every problem, including the rules
 that span topics (every language written, links titled in each, unique titles, related ids) and
 that each topic's example questions are answered by that topic. `unreviewed_files` lists the
@@ -36,8 +36,9 @@ __all__ = [
     "Link",
     "Topic",
     "TopicText",
-    "check_content",
     "load_topics",
+    "read_content",
+    "topic_file",
     "unreviewed_files",
 ]
 
@@ -393,40 +394,20 @@ def _cross_topic_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
     return problems
 
 
-def _example_question_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
-    from bot.knowledge import KnowledgeBase  # the retriever sits above content: import late
-
-    kb = KnowledgeBase.from_topics(topics)
-    base = _topics_dir(root)
-    problems: list[str] = []
-    for topic in topics.values():
-        for lang, text in topic.texts.items():
-            for question in text.questions:
-                found = kb.answer_in(question, lang)
-                if found.best is None or found.best.id != topic.id:
-                    other = f"'{found.best.id}'" if found.best is not None else "no topic"
-                    problems.append(
-                        f"{_shown(base / topic.id / f'{lang}.yaml', root)}: example "
-                        f"question {question!r} is answered by {other}, not by "
-                        f"'{topic.id}' (make it, or the other topic, more specific)"
-                    )
-    return problems
-
-
-def check_content(root: Path) -> list[str]:
-    """Every problem in content/ as a sentence naming the file; [] when clean.
-
-    A file that is broken is reported once, as broken: the rules that span topics do not report
-    it again as missing.
-    """
+def read_content(root: Path) -> tuple[dict[str, Topic], list[str]]:
+    """Every topic that reads, and every problem found in the files and across topics (the checks
+    that need the retriever are in `bot.content_check`)."""
     reader = _Reader(root)
     topics = reader.topics()
     problems = list(reader.problems)
-    if not topics:
-        return problems
-    problems += _cross_topic_problems(root, topics)
-    problems += _example_question_problems(root, topics)
-    return problems
+    if topics:
+        problems += _cross_topic_problems(root, topics)
+    return topics, problems
+
+
+def topic_file(root: Path, topic_id: str, language: str) -> str:
+    """A topic's language file as the check names it."""
+    return _shown(_topics_dir(root) / topic_id / f"{language}.yaml", root)
 
 
 def unreviewed_files(root: Path) -> list[str]:

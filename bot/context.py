@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.conversation import Conversation
 from bot.i18n import Catalogs, Translator
-from bot.messages import Button, Incoming, Reply
+from bot.markup import html_to_plain
+from bot.messages import Button, Incoming, Markup, Reply
 from bot.storage.people import Person, PlatformIdentity, Role
 
 if TYPE_CHECKING:
@@ -83,6 +84,12 @@ class Context:
     def can(self, permission: str | None) -> bool:
         """Whether this person's role holds `permission` (None: anyone may)."""
         return permission is None or self.services.access.allows(self.person.role, permission)
+
+    @property
+    def args_plain(self) -> str:
+        """A command's arguments as plain text (adapters may send them as safe HTML)."""
+        args = self.incoming.args
+        return html_to_plain(args).strip() if self.incoming.markup is Markup.HTML else args.strip()
 
     def _(self, message: str, **params: object) -> str:
         return self.t.gettext(message, **params)

@@ -167,11 +167,11 @@ async def _route(ctx: Context) -> list[Reply]:
         if command is None:
             handler = routes.unknown_command_handler
             return as_replies(await handler(ctx)) if handler else [Reply(ctx._(NOT_UNDERSTOOD))]
+        if command.private_only and not incoming.is_private:
+            return [Reply(ctx._(PRIVATE_ONLY))]
         refusal = authorize(ctx, command.needs, f"command:{command.name}")
         if refusal is not None:
             return [refusal]
-        if command.private_only and not incoming.is_private:
-            return [Reply(ctx._(PRIVATE_ONLY))]
         if command.audited and not ctx.services.access.audited(command.needs or ""):
             ctx.audit(f"command:{command.name}", outcome="done")
         return as_replies(await command.handler(ctx))
@@ -185,11 +185,11 @@ async def _route(ctx: Context) -> list[Reply]:
         except ValueError:
             log.info("button payload did not unpack prefix=%s", button.prefix)
             return [expired]
+        if button.private_only and not incoming.is_private:
+            return [Reply(ctx._(PRIVATE_ONLY), notice=ctx._(PRIVATE_ONLY))]
         refusal = authorize(ctx, button.needs, f"button:{button.prefix}")
         if refusal is not None:
             return [refusal]
-        if button.private_only and not incoming.is_private:
-            return [Reply(ctx._(PRIVATE_ONLY), notice=ctx._(PRIVATE_ONLY))]
         return as_replies(await button.handler(ctx, data))
     if routes.text_handler is not None:
         return as_replies(await routes.text_handler(ctx))

@@ -12,6 +12,7 @@ from bot.delivery.outbox import Outbox
 from bot.flood import FloodLimiter
 from bot.i18n import Catalogs
 from bot.knowledge import KnowledgeBase
+from bot.regions import Regions
 from bot.routing import Routes
 from bot.signals import Signals
 from bot.storage.database import Database
@@ -31,6 +32,10 @@ class Services:
     # Where staff read notices (forwarded questions, delivery reports), by platform: Slack's staff
     # channel. A platform without one tells staff one by one.
     staff_channels: dict[str, str] = field(default_factory=dict)
+    regions: Regions = field(default_factory=Regions)
+    # How a person opens an invitation on each platform ("https://t.me/<bot>?start={token}"); the
+    # composition root fills it in once the adapters know their names.
+    deep_links: dict[str, str] = field(default_factory=dict)
     # Everything that is not a direct reply goes through the outbox (bot.delivery); built from the clock.
     outbox: Outbox = field(init=False)
     signals: Signals = field(default_factory=Signals)

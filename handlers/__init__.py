@@ -7,12 +7,13 @@ from bot.routing import Router
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their commands appear in menus."""
-    from handlers import fallback, help, language, mydata, profile, questions, staff, start
+    from handlers import apply, fallback, help, language, mydata, profile, questions, staff, start
 
     return [
         start.router,
         help.router,
         language.router,
+        apply.router,
         profile.router,
         mydata.router,
         *staff.routers(),

@@ -1,10 +1,13 @@
-"""`/profile`: a focal point's name and city, asked step by step (state kept in the database)."""
+"""`/profile`: a focal point's name as other focal points see it, and the city the registry says is theirs.
+
+The city is never typed: it is the member city the person was approved or invited for.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot.context import Context
+from bot.domain import cities
+from bot.domain.people import Permission
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.routing import Router
@@ -16,25 +19,25 @@ FLOW = "profile"
 MAX_NAME = 100
 
 
-def _summary(ctx: Context, city: City | None) -> str:
-    unknown = ctx._("not set")
-    return ctx._(
-        "Name: {name}\nCity: {city}",
-        name=ctx.person.display_name or unknown,
-        city=f"{city.name}" if city else unknown,
-    )
-
-
-@router.command("profile", description=N_("See and edit your profile"), private_only=True)
-async def show_profile(ctx: Context) -> Reply:
+async def _summary(ctx: Context) -> str:
     city = await ctx.session.get(City, ctx.person.city_id) if ctx.person.city_id else None
+    unknown = ctx._("not set")
+    name = ctx._("Name: {name}", name=ctx.person.display_name or unknown)
+    where = ctx._("City: {city}", city=cities.label(city, ctx.language) if city else unknown)
+    return f"{name}\n{where}"
+
+
+@router.command(
+    "profile", description=N_("See and edit your profile"), private_only=True, needs=Permission.PROFILE
+)
+async def show_profile(ctx: Context) -> Reply:
     return Reply(
-        ctx._("Your profile:") + "\n" + _summary(ctx, city),
+        ctx._("Your profile:") + "\n" + await _summary(ctx),
         buttons=(Button(ctx._("Edit my profile"), ProfileButton("start").pack()),),
     )
 
 
-@router.button(ProfileButton, private_only=True)
+@router.button(ProfileButton, private_only=True, needs=Permission.PROFILE)
 async def start_editing(ctx: Context, pressed: ProfileButton) -> Reply:
     await ctx.conversation.start(FLOW, "name")
     return Reply(ctx._("What name should other focal points see? (Send /cancel to stop.)"))
@@ -45,21 +48,8 @@ async def profile_step(ctx: Context) -> Reply | None:
     text = (ctx.incoming.text or "").strip()
     if ctx.incoming.text is None:
         return None  # a button from another menu: let ordinary routing handle it
-    if ctx.conversation.step == "name":
-        if len(text) > MAX_NAME:
-            return Reply(ctx._("Please use at most {limit} characters.", limit=MAX_NAME))
-        await ctx.conversation.advance("city", name=text)
-        return Reply(ctx._("Which city or local authority do you represent?"))
-    if len(text) > 200:
-        return Reply(ctx._("Please use at most {limit} characters.", limit=200))
-    city = (
-        await ctx.session.execute(select(City).where(func.lower(City.name) == text.lower()).limit(1))
-    ).scalar_one_or_none()
-    if city is None:
-        city = City(name=text, created_at=ctx.clock.now())
-        ctx.session.add(city)
-        await ctx.session.flush()
-    ctx.person.display_name = str(ctx.conversation.data.get("name", ctx.person.display_name))
-    ctx.person.city_id = city.id
+    if len(text) > MAX_NAME:
+        return Reply(ctx._("Please use at most {limit} characters.", limit=MAX_NAME))
+    ctx.person.display_name = text
     await ctx.conversation.finish()
-    return Reply(ctx._("Saved. Your profile:") + "\n" + _summary(ctx, city))
+    return Reply(ctx._("Saved. Your profile:") + "\n" + await _summary(ctx))

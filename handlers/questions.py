@@ -13,14 +13,17 @@ from bot.callbacks import CallbackData
 from bot.content import Topic
 from bot.context import Context
 from bot.domain import questions as handoff
+from bot.domain.people import Permission
 from bot.i18n import N_, language_name
 from bot.knowledge import KnowledgeBase
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.questions import Question, QuestionStatus
 from handlers.buttons import LanguageButton, TopicButton
+from handlers.start import MenuButton
 
 router = Router("questions")
+APPLY_TOPICS = frozenset({"how_to_join", "who_can_join", "cost", "membership"})  # answers that lead to /apply
 MIN_LETTERS = 3  # fewer letters than this ("ok", "👍", "?") is not a question worth keeping
 TOO_SHORT = N_(
     "Write your question in a few words and I will do my best to answer. "
@@ -65,6 +68,8 @@ def topic_reply(ctx: Context, topic: Topic) -> Reply:
         for related in topic.related
         if related in knowledge.topics
     ][:3]
+    if topic.id in APPLY_TOPICS and ctx.can(Permission.APPLY) and ctx.person.city_id is None:
+        buttons.insert(0, Button(ctx._("Apply to join"), MenuButton("apply").pack()))
     return Reply("\n\n".join(parts), buttons=tuple(buttons) + _language_buttons(ctx))
 
 

@@ -142,9 +142,15 @@ async def slack() -> AsyncIterator[SlackEmulator]:
 
 
 @pytest.fixture
+async def live_app(settings: Settings, sqlite_database: Database) -> AsyncIterator[BotApp]:
+    """The whole bot on SQLite on real time: running adapters wait out real rate limits and retries."""
+    yield build_app(settings, database=sqlite_database, flood_limit=False)
+
+
+@pytest.fixture
 async def bot(
-    app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
+    live_app: BotApp, settings: Settings, slack: SlackEmulator, telegram_emulator: TelegramEmulator
 ) -> AsyncIterator[RunningBot]:
     """The bot on both platforms: Slack for staff (HTTP mode), Telegram for focal points."""
-    async with running_platforms(app, settings, slack, telegram_emulator) as running:
+    async with running_platforms(live_app, settings, slack, telegram_emulator) as running:
         yield running

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from bot.config import Settings
-from bot.content import CONTENT_LANGUAGES, ContentError, check_content, load_topics, unreviewed_files
+from bot.content import CONTENT_LANGUAGES, ContentError, load_topics, unreviewed_files
+from bot.content_check import check_content
 from run_bot import content_command
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"

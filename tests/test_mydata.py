@@ -19,9 +19,11 @@ async def _count(database: Database, model: type) -> int:
 
 
 async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat) -> None:
+    from tests.people import add_focal_point
+
+    await add_focal_point(chat.app, "amina", "en", ("Mombasa", "KE", "Africa"), platform="console")
     await chat.press("profile:start")
     await chat.send("Amina Yusuf")
-    await chat.send("Mombasa")
     await chat.send("what is the weather like on mars")
     [reply] = await chat.send("/mydata")
     [attachment] = reply.attachments

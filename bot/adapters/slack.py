@@ -133,9 +133,9 @@ class SlackAdapter:
         """Post `reply` to a channel or user id (under `reply.thread`, or editing `reply.replaces`);
         returns the message's ts. Raises neutral errors."""
         text = reply_to_mrkdwn(reply)
-        blocks = message_blocks([reply])[1] if has_buttons(reply) else None
+        blocks = message_blocks([reply])[1] if has_buttons(reply) or reply.replaces else None
         try:
-            if reply.replaces:
+            if reply.replaces:  # the new blocks replace the old ones (buttons of a decided card go)
                 await self.client.chat_update(channel=chat_id, ts=reply.replaces, text=text, blocks=blocks)
                 return reply.replaces
             answer = await self.client.chat_postMessage(
@@ -244,9 +244,8 @@ class SlackAdapter:
                 "chat.update", self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             )
             return
-        await self._tell(
-            channel, user, shown, thread=thread, public=not private and incoming.staff_vouched is True
-        )
+        public = not private and incoming.staff_vouched is True
+        await self._tell(channel, user, shown, thread=thread or (ts if public else None), public=public)
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):

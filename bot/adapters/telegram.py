@@ -126,6 +126,11 @@ class TelegramAdapter:
             await self.application.start()
             log.info("telegram adapter started mode=polling")
 
+    @property
+    def deep_link(self) -> str:
+        """The link template that opens the bot with `/start {token}` (known once started)."""
+        return f"https://t.me/{self._bot_username}?start={{token}}" if self._bot_username else ""
+
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.delivery.batches import BatchProgress, ProgressCallback, ProgressListeners
 from bot.delivery.deliverer import Deliverer, DeliveryPolicy, Sender
 from bot.delivery.limits import Pace, RecipientSpacing, SystemTimer, Timer, pace_for, rates_for
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import Outbox, open_count
 from bot.messages import Incoming, Reply
 from bot.storage.database import Database
 
@@ -90,9 +90,20 @@ class DeliveryRunner:
         return counted
 
     async def drain(self, within: float | None = None) -> bool:
-        """Wait until every running deliverer has nothing open left; False on timeout."""
-        results = await asyncio.gather(*(d.drain(within) for d in self.deliverers.values()))
-        return all(results)
+        """Wait until every running deliverer has nothing open left, including what progress listeners
+        enqueue as the last messages finish (a delivery report's summary); False on timeout."""
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
+        while True:
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            results = await asyncio.gather(*(d.drain(left) for d in self.deliverers.values()))
+            if not all(results):
+                return False
+            await self.listeners.settle()
+            async with self._database.session() as session:
+                still_open = [p for p in self.deliverers if await open_count(session, p)]
+            if not still_open:
+                return True
 
     async def stop(self) -> None:
         for deliverer in self.deliverers.values():

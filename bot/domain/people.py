@@ -77,7 +77,8 @@ FOCAL_POINTS_ONLY = N_(
     "Management Unit for an invitation link; if it is not yet, send /apply to apply."
 )
 NOT_FOR_MEMBERS = N_(
-    "Your city is already a member, so there is nothing to apply for. Send /help to see what you can do."
+    "Applying is for cities that are not members yet: there is nothing for you to apply for. "
+    "Send /help to see what you can do."
 )
 
 

@@ -18,14 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import ERASED_PAYLOAD, FINISHED, Outbox
 from bot.i18n import Catalogs
+from bot.messages import Reply
+from bot.storage.delivery import Delivery, DeliveryStatus, Priority
 from bot.storage.people import Person
 
 # Modules that register parts; imported before any export or erasure so the registry is complete.
-DOMAIN_MODULES = ("bot.domain.people", "bot.domain.questions", "bot.domain.announcements")
+DOMAIN_MODULES = (
+    "bot.domain.people", "bot.domain.questions", "bot.domain.announcements", "bot.domain.membership",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,43 @@ async def export(session: AsyncSession, person: Person) -> dict[str, Any]:
             if value not in (None, [], {}):
                 data[part.name] = value
     return data
+
+
+async def scrub_staff_copies(
+    session: AsyncSession, erasure: Erasure, key_prefix: str, left: str, **params: object
+) -> None:
+    """Messages about the person that went to staff (outbox keys starting `key_prefix`): their text is
+    removed from the outbox, and each one staff can see is edited to `left` (a msgid, in the default
+    language); one not sent yet is never sent."""
+    rows = (
+        await session.execute(
+            select(Delivery.key, Delivery.platform, Delivery.recipient, Delivery.status).where(
+                Delivery.key.like(f"{key_prefix}%"), Delivery.replace_key.is_(None)
+            )
+        )
+    ).all()
+    for key, platform, chat, status in rows:
+        shown = status == DeliveryStatus.SENT.value
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.key == key)
+            .values(
+                payload=ERASED_PAYLOAD,
+                updated_at=erasure.now,
+                status=status if shown or status in FINISHED else DeliveryStatus.SUPERSEDED.value,
+            )
+        )
+        await session.execute(  # edits of it not sent yet would show the text again
+            update(Delivery)
+            .where(Delivery.replace_key == key, Delivery.status == DeliveryStatus.PENDING.value)
+            .values(payload=ERASED_PAYLOAD, status=DeliveryStatus.SUPERSEDED.value, updated_at=erasure.now)
+        )
+        if shown:
+            text = erasure.catalogs.translator(None).gettext(left, **params)
+            await erasure.outbox.enqueue(
+                session, key=f"{key}:erased", platform=platform, recipient=chat, reply=Reply(text),
+                replace_key=key, priority=Priority.URGENT,
+            )  # fmt: skip
 
 
 async def erase(session: AsyncSession, person: Person, erasure: Erasure) -> None:

@@ -19,14 +19,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import ERASED_PAYLOAD, FINAL, Outbox
+from bot.delivery.outbox import Outbox
 from bot.domain import privacy
 from bot.domain.people import Permission, name_of, require
 from bot.domain.staff import notice_destinations
 from bot.i18n import N_, Catalogs, language_name
 from bot.markup import plain_to_html
 from bot.messages import Markup, Reply
-from bot.storage.delivery import Delivery, DeliveryStatus, Priority
+from bot.storage.delivery import Delivery, Priority
 from bot.storage.people import City, Person, PlatformIdentity
 from bot.storage.questions import KnowledgeSuggestion, Question, QuestionStatus, SuggestionStatus
 
@@ -94,8 +94,28 @@ async def notify_staff(
     return sent
 
 
+def referenced_question(text: str, catalogs: Catalogs | None) -> int | None:
+    """The number in a question post's title, in English or any language the bot speaks."""
+    patterns = [_REFERENCE]
+    for language in () if catalogs is None else catalogs.languages:
+        assert catalogs is not None
+        head = catalogs.translator(language).translations.gettext(POST_TITLE).partition("{id}")[0].strip()
+        if head:
+            patterns.append(re.compile(re.escape(head) + r"\W*(\d+)"))
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return int(found.group(1))
+    return None
+
+
 async def question_for_post(
-    session: AsyncSession, platform: str, chat: str, message_id: str, text: str | None = None
+    session: AsyncSession,
+    platform: str,
+    chat: str,
+    message_id: str,
+    text: str | None = None,
+    catalogs: Catalogs | None = None,
 ) -> Question | None:
     """The question whose staff post is `message_id` in `chat`: known from the outbox's record of what
     it sent, else read from the post's own text (the adapter read it back and vouches it is the bot's)."""
@@ -109,8 +129,7 @@ async def question_for_post(
     )
     raw_id = key.split(":")[1] if key else ""
     if not raw_id and text:
-        found = _REFERENCE.search(text)
-        raw_id = found.group(1) if found else ""
+        raw_id = str(referenced_question(text, catalogs) or "")
         if raw_id:  # only a question that was in fact posted to this chat
             posted = await session.scalar(
                 select(Delivery.id).where(Delivery.key == staff_key(int(raw_id), platform, chat))
@@ -231,30 +250,9 @@ async def _erase_questions(session: AsyncSession, person: Person, erasure: priva
     if not ids:
         return
     for question_id in ids:
-        posts = (
-            await session.execute(
-                select(Delivery.key, Delivery.platform, Delivery.recipient, Delivery.status).where(
-                    Delivery.key.like(f"question:{question_id}:staff:%")
-                )
-            )
-        ).all()
-        for key, platform, chat, status in posts:
-            shown = status == DeliveryStatus.SENT.value
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.key == key)
-                .values(
-                    payload=ERASED_PAYLOAD,
-                    updated_at=erasure.now,
-                    status=status if shown or status in FINAL else DeliveryStatus.SUPERSEDED.value,
-                )
-            )
-            if shown:  # edit the copy staff can see
-                left = erasure.catalogs.translator(None).gettext(LEFT, id=question_id)
-                await erasure.outbox.enqueue(
-                    session, key=f"{key}:erased", platform=platform, recipient=chat,
-                    reply=Reply(left), replace_key=key, priority=Priority.URGENT,
-                )  # fmt: skip
+        await privacy.scrub_staff_copies(
+            session, erasure, f"question:{question_id}:staff:", LEFT, id=question_id
+        )
     await session.execute(
         update(KnowledgeSuggestion)
         .where(KnowledgeSuggestion.question_id.in_(ids))

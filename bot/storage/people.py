@@ -18,14 +18,34 @@ class Role(StrEnum):
     STAFF = "staff"
 
 
+class CityLevel(StrEnum):
+    CAPITAL = "capital"
+    CITY = "city"
+    MUNICIPALITY = "municipality"
+    COUNTY = "county"
+    PROVINCE = "province"
+    REGION = "region"
+    OTHER = "other"
+
+
+class CityStatus(StrEnum):
+    MEMBER = "member"
+    FORMER = "former"
+
+
 class City(Base):
+    """A member authority of the network (any sub-national level: "cities" is the broad term)."""
+
     __tablename__ = "city"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    country: Mapped[str] = mapped_column(String(100), default="")
-    region: Mapped[str] = mapped_column(String(50), default="")
+    country: Mapped[str] = mapped_column(String(100), default="")  # ISO 3166 alpha-2 code
+    level: Mapped[str] = mapped_column(String(20), default=CityLevel.CITY.value)
+    region: Mapped[str] = mapped_column(String(50), default="")  # the network's region (content/regions.yaml)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    member_since: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default=CityStatus.MEMBER.value)
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("name", "country"),)

@@ -10,6 +10,14 @@ from bot.routing import Router
 
 
 def routers() -> list[Router]:
-    from handlers.staff import announce, questions, stats
+    from handlers.staff import announce, applications, cities, invitations, people, questions, stats
 
-    return [announce.router, questions.router, stats.router]
+    return [
+        announce.router,
+        questions.router,
+        applications.router,
+        invitations.router,
+        cities.router,
+        people.router,
+        stats.router,
+    ]

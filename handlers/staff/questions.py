@@ -137,7 +137,12 @@ async def reply_to_post(ctx: Context) -> Reply | None:
     incoming = ctx.incoming
     assert incoming.reply_to is not None
     question = await questions.question_for_post(
-        ctx.session, incoming.platform, incoming.chat_id, incoming.reply_to, incoming.reply_to_text
+        ctx.session,
+        incoming.platform,
+        incoming.chat_id,
+        incoming.reply_to,
+        incoming.reply_to_text,
+        ctx.catalogs,
     )
     if question is None:
         return None

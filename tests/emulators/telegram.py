@@ -319,6 +319,10 @@ class TelegramEmulator:
         )
         return self.sent_messages(chat_id)
 
+    async def wait_for(self, ready: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Return once ``ready()`` holds, re-checked after every API call the bot makes."""
+        await self._wait(ready, timeout, lambda: "the condition")
+
     async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[ApiCall]:
         """All answered calls of ``method`` once there are at least ``count``."""
 

@@ -1,0 +1,40 @@
+"""`python run_bot.py content check`: every problem in content/, as sentences naming file and key.
+
+Beyond what the loader finds (`bot.content.read_content`), each topic's example questions must be
+answered by that topic (asked of the retriever, which sits above the content), and the network's
+regions file must name real countries once each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.content import Topic, read_content, topic_file
+from bot.knowledge import KnowledgeBase
+from bot.regions import read_regions
+
+
+def _example_question_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
+    kb = KnowledgeBase.from_topics(topics)
+    problems: list[str] = []
+    for topic in topics.values():
+        for lang, text in topic.texts.items():
+            for question in text.questions:
+                found = kb.answer_in(question, lang)
+                if found.best is None or found.best.id != topic.id:
+                    other = f"'{found.best.id}'" if found.best is not None else "no topic"
+                    problems.append(
+                        f"{topic_file(root, topic.id, lang)}: example question {question!r} is answered by "
+                        f"{other}, not by '{topic.id}' (make it, or the other topic, more specific)"
+                    )
+    return problems
+
+
+def check_content(root: Path) -> list[str]:
+    """Every problem in content/; [] when clean. A broken file is reported once, as broken."""
+    topics, problems = read_content(root)
+    if topics:
+        problems += _example_question_problems(root, topics)
+    if (root / "regions.yaml").exists():  # without the file, no region is suggested: not an error
+        problems += read_regions(root)[1]
+    return problems

@@ -80,9 +80,16 @@ async def test_apply_review_and_approve_makes_a_focal_point_of_a_new_member(app:
     chat = ConsoleChat(app, "amina")
     [opened] = await chat.send("/apply")
     assert opened.form is not None and [f.id for f in opened.form.fields] == [
-        "authority", "country", "level", "population", "applicant_name", "applicant_role", "email",
-        "motivation", "heard_from",
-    ]  # fmt: skip
+        "authority",
+        "country",
+        "level",
+        "population",
+        "applicant_name",
+        "applicant_role",
+        "email",
+        "motivation",
+        "heard_from",
+    ]
     [summary] = await chat.submit("apply", **GOOD)
     assert "Mombasa County (County or district), Kenya" in summary.text and "1,200,000" in summary.text
     await chat.press_label("Send my application")
@@ -104,8 +111,12 @@ async def test_apply_review_and_approve_makes_a_focal_point_of_a_new_member(app:
         )
     assert amina.role == "focal_point" and city is not None
     assert (city.country, city.level, city.region, city.time_zone, city.status) == (
-        "KE", "county", "Africa", "Africa/Nairobi", "member",
-    )  # fmt: skip
+        "KE",
+        "county",
+        "Africa",
+        "Africa/Nairobi",
+        "member",
+    )
     assert told is not None and told.recipient == "amina" and "approved" in told.payload["text"]
     assert edited is not None and "approved by sara" in edited.payload["text"]
     [again] = await staff.press("review:approve:1")
@@ -137,9 +148,13 @@ async def test_decline_and_request_information_ask_for_a_comment_the_applicant_r
     await staff.submit("review", comment="The network is for sub-national authorities.")
     assert (await person(app, "amina")).role == "guest"
     async with app.database.session() as session:
-        outcomes = (await session.scalars(
-            select(Delivery.payload).where(Delivery.key.like("application:1:outcome:%")).order_by(Delivery.id)
-        )).all()  # fmt: skip
+        outcomes = (
+            await session.scalars(
+                select(Delivery.payload)
+                .where(Delivery.key.like("application:1:outcome:%"))
+                .order_by(Delivery.id)
+            )
+        ).all()
     assert "more information" in outcomes[0]["text"] and "not accepted" in outcomes[1]["text"]
 
 
@@ -349,8 +364,11 @@ async def test_staff_change_a_role_and_detach_a_focal_point(app: BotApp) -> None
     [detached] = await staff.press_label("Detach from the city")
     assert "Role: guest" in detached.text
     async with app.database.session() as session:
-        actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.action.in_(
-            ["role_changed", "detached"])))).all()  # fmt: skip
+        actions = (
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.action.in_(["role_changed", "detached"]))
+            )
+        ).all()
     assert actions.count("detached") == 1 and actions.count("role_changed") >= 1
 
 
@@ -389,8 +407,9 @@ async def test_staff_add_and_edit_cities_with_zones_from_the_country(app: BotApp
     assert "Africa/Nairobi" in nairobi.text and "2016" in nairobi.text
     await staff.press("city:edit:2")
     assert staff.form().values["country"] == "KE"
-    [edited] = await staff.submit("city", context={"city": "2"}, name="Nairobi City County", country="KE",
-                                  level="county")  # fmt: skip
+    [edited] = await staff.submit(
+        "city", context={"city": "2"}, name="Nairobi City County", country="KE", level="county"
+    )
     assert "#2 Nairobi City County, Kenya" in edited.text
     [listed] = await staff.send("/cities nairobi")
     assert "Nairobi City County" in listed.text and "Lisbon" not in listed.text

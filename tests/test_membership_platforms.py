@@ -71,14 +71,20 @@ async def test_apply_on_telegram_review_in_slack_and_hear_the_answer(bot: Runnin
     approve = button_of(card, "Approve")
     message = {"type": "message", "text": card.text, "ts": card.ts}
     # someone not staff presses Approve: refused, nothing changes
-    forged = payloads.block_actions(approve["action_id"], approve["value"], user_id=OUTSIDER,
-                                    channel_id=STAFF_CHANNEL, message=message)  # fmt: skip
+    forged = payloads.block_actions(
+        approve["action_id"], approve["value"], user_id=OUTSIDER, channel_id=STAFF_CHANNEL, message=message
+    )
     assert (await bot.post(*forged))[0] == 200
     await bot.slack.wait_for(lambda: bool(bot.slack.messages(OUTSIDER)))
     async with bot.app.database.session() as session:
         assert (await session.get(MembershipApplication, 1)).status == "pending"  # type: ignore[union-attr]
-    press = payloads.block_actions(approve["action_id"], approve["value"], user_id=CHANNEL_MEMBER,
-                                   channel_id=STAFF_CHANNEL, message=message)  # fmt: skip
+    press = payloads.block_actions(
+        approve["action_id"],
+        approve["value"],
+        user_id=CHANNEL_MEMBER,
+        channel_id=STAFF_CHANNEL,
+        message=message,
+    )
     assert (await bot.post(*press))[0] == 200
     await bot.slack.wait_for(lambda: "approved by amira.haddad" in card.text, timeout=10)
     assert not card.blocks or "Approve" not in json.dumps(card.blocks)  # decided: no buttons any more
@@ -94,9 +100,14 @@ async def test_declining_in_slack_opens_the_comment_form_as_a_modal(bot: Running
     card = bot.slack.messages(STAFF_CHANNEL)[0]
     decline = button_of(card, "Decline")
     trigger = bot.slack.issue_trigger_id()
-    press = payloads.block_actions(decline["action_id"], decline["value"], user_id=CHANNEL_MEMBER,
-                                   channel_id=STAFF_CHANNEL, message={"type": "message", "text": card.text,
-                                                                      "ts": card.ts}, trigger_id=trigger)  # fmt: skip
+    press = payloads.block_actions(
+        decline["action_id"],
+        decline["value"],
+        user_id=CHANNEL_MEMBER,
+        channel_id=STAFF_CHANNEL,
+        message={"type": "message", "text": card.text, "ts": card.ts},
+        trigger_id=trigger,
+    )
     assert (await bot.post(*press))[0] == 200
     await bot.slack.wait_for(lambda: bool(bot.slack.calls_to("views.open")))
     view = bot.slack.calls_to("views.open")[0].args["view"]
@@ -105,8 +116,9 @@ async def test_declining_in_slack_opens_the_comment_form_as_a_modal(bot: Running
     values = {
         "comment": {"value": {"type": "plain_text_input", "value": "Please apply as the county, not a ward."}}
     }
-    answer = await bot.post_json(*payloads.view_submission("form:review", values, view["private_metadata"],
-                                                           user_id=CHANNEL_MEMBER))  # fmt: skip
+    answer = await bot.post_json(
+        *payloads.view_submission("form:review", values, view["private_metadata"], user_id=CHANNEL_MEMBER)
+    )
     assert answer["response_action"] == "update" and "declined" in json.dumps(answer["view"]), answer
     assert await told(chat, "Please apply as the county, not a ward.")
 
@@ -123,10 +135,13 @@ async def test_an_invitation_deep_link_makes_a_focal_point_on_telegram(bot: Runn
     view = json.loads(view) if isinstance(view, str) else view
     city = next(b for b in view["blocks"] if b.get("block_id") == "city")["element"]
     city_id = (city.get("options") or city["option_groups"][0]["options"])[0]["value"]
-    values = {"city": {"value": {"type": "static_select", "selected_option": {"value": city_id}}},
-              "expected_name": {"value": {"type": "plain_text_input", "value": "Rana"}}}  # fmt: skip
-    answer = await bot.post_json(*payloads.view_submission("form:invite", values, view["private_metadata"],
-                                                           user_id=CHANNEL_MEMBER))  # fmt: skip
+    values = {
+        "city": {"value": {"type": "static_select", "selected_option": {"value": city_id}}},
+        "expected_name": {"value": {"type": "plain_text_input", "value": "Rana"}},
+    }
+    answer = await bot.post_json(
+        *payloads.view_submission("form:invite", values, view["private_metadata"], user_id=CHANNEL_MEMBER)
+    )
     shown = json.dumps(answer["view"])
     link = f"https://t.me/{bot.telegram.bot_username}?start="
     assert link in shown

@@ -238,7 +238,9 @@ async def apply_button(ctx: Context, pressed: ApplyButton) -> Reply:
             await ctx.session.delete(application)
         return Reply(ctx._("Your application was not sent."), edit=True)
     if pressed.action == "withdraw":
-        done = await membership.withdraw(ctx.session, ctx.person, application, ctx.clock.now())
+        done = await membership.withdraw(
+            ctx.session, ctx.services.outbox, ctx.catalogs, ctx.person, application, ctx.clock.now()
+        )
         text = (
             ctx._("Your application was withdrawn.")
             if done

@@ -211,10 +211,16 @@ async def test_an_application_for_a_city_already_applied_for_is_flagged_on_the_c
 
 
 async def test_withdrawing_gives_the_guest_role_back(app: BotApp) -> None:
+    await StaffChat(app).send("/start")  # a staff member, who sees the card
     chat = await applied(app)
     await chat.send("/status")
     [done] = await chat.press_label("Withdraw")
     assert "withdrawn" in done.text and (await person(app, "amina")).role == "guest"
+    async with app.database.session() as session:
+        card = await session.scalar(
+            select(Delivery).where(Delivery.key.like("application:1:card:%:withdrawn:%"))
+        )
+    assert card is not None and "withdrawn by the applicant" in card.payload["text"]
 
 
 async def test_the_walk_survives_a_restart_and_resumes_a_day_later(

@@ -53,6 +53,8 @@ INFO_REQUESTED = N_(
 )
 CARD_TITLE = N_("Application #{id}: {authority}, {country}")
 CARD_DECIDED = N_("Application #{id}: {authority}, {country}: {decision} by {staff}.")
+CARD_WITHDRAWN = N_("Application #{id}: {authority}, {country}: withdrawn by the applicant.")
+CARD_LINE = N_("{label}: {value}")
 FLAG_MEMBER = N_("Already a member: {city} has {count} focal point(s).")
 FLAG_PENDING = N_("Another application for this city is open: #{other}.")
 APPROVE = N_("Approve")
@@ -62,7 +64,6 @@ DECISIONS = {
     ApplicationStatus.APPROVED.value: N_("approved"),
     ApplicationStatus.DECLINED.value: N_("declined"),
     ApplicationStatus.INFO_REQUESTED.value: N_("more information requested"),
-    ApplicationStatus.WITHDRAWN.value: N_("withdrawn by the applicant"),
 }
 FIELD_LABELS = (
     ("applicant_name", N_("Name")),
@@ -184,12 +185,19 @@ async def submit(
 
 
 async def withdraw(
-    session: AsyncSession, person: Person, application: MembershipApplication, now: datetime
+    session: AsyncSession,
+    outbox: Outbox,
+    catalogs: Catalogs,
+    person: Person,
+    application: MembershipApplication,
+    now: datetime,
 ) -> bool:
+    """The applicant takes the application back; the cards staff see say so."""
     if application.person_id != person.id or application.status not in OPEN_APPLICATION:
         return False
     application.status = ApplicationStatus.WITHDRAWN.value
     application.decided_at = now
+    await _edit_cards(session, outbox, catalogs, application, None)
     await _back_to_guest(session, person)
     return True
 
@@ -254,7 +262,7 @@ async def card_text(
             value = t.gettext(cities.LEVEL_LABELS.get(value, value))
         elif field == "population":
             value = t.number(value)
-        lines.append(f"<b>{plain_to_html(t.gettext(label))}:</b> {plain_to_html(str(value))}")
+        lines.append(plain_to_html(t.gettext(CARD_LINE, label=t.gettext(label), value=str(value))))
     for flag in await flags(session, application, language, catalogs):
         lines.append(f"⚠ {plain_to_html(flag)}")
     return "\n".join(lines)
@@ -292,9 +300,10 @@ async def _edit_cards(
     outbox: Outbox,
     catalogs: Catalogs,
     application: MembershipApplication,
-    staff: Person,
+    staff: Person | None,
 ) -> None:
-    """Show the decision on every card of the application (no buttons any more)."""
+    """Show the decision on every card of the application (no buttons any more); `staff` None: the
+    applicant withdrew it."""
     keys = (
         await session.scalars(
             select(Delivery.key).where(
@@ -307,15 +316,21 @@ async def _edit_cards(
         assert row is not None
         language = catalogs.default_language
         t = catalogs.translator(language)
-        decision = t.gettext(DECISIONS.get(application.status, application.status))
-        text = t.gettext(
-            CARD_DECIDED,
-            id=application.id,
-            authority=application.authority,
-            country=country_name(application.country, language),
-            decision=decision,
-            staff=name_of(staff),
-        )
+        country = country_name(application.country, language)
+        if staff is None:
+            text = t.gettext(
+                CARD_WITHDRAWN, id=application.id, authority=application.authority, country=country
+            )
+        else:
+            decision = t.gettext(DECISIONS.get(application.status, application.status))
+            text = t.gettext(
+                CARD_DECIDED,
+                id=application.id,
+                authority=application.authority,
+                country=country,
+                decision=decision,
+                staff=name_of(staff),
+            )
         if application.staff_comment:
             text += f"\n{application.staff_comment}"
         await outbox.enqueue(

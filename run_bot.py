@@ -77,10 +77,11 @@ def build_app(
 def build_scheduler(app: BotApp, clock: FakeClock | None = None) -> JobScheduler | VirtualScheduler:
     """The scheduler with every job and timer source; on a simulated clock, the virtual one."""
     from scheduler.jobs import default_jobs
+    from scheduler.reminders import default_sources
 
     if clock is not None:
-        return VirtualScheduler(app.services, clock, default_jobs())
-    return JobScheduler(app.services, default_jobs())
+        return VirtualScheduler(app.services, clock, default_jobs(), default_sources())
+    return JobScheduler(app.services, default_jobs(), default_sources())
 
 
 def subscribe_reports(app: BotApp, deliveries: DeliveryRunner) -> None:

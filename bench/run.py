@@ -28,6 +28,7 @@ SCENARIOS: dict[str, str] = {
     "answer": "bench.answer:run_answer_bench",
     "fanout": "bench.fanout:run_fanout_bench",
     "inbound": "bench.inbound:run_inbound_bench",
+    "events": "bench.events:run_events_bench",
 }
 
 

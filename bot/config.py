@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=100)
     delivery_workers: int = Field(default=4, ge=1, le=64)
 
+    # Scheduler (README "Events and reminders"): how late a missed reminder may still be sent.
+    scheduler_grace_fraction: float = Field(default=0.25, ge=0, le=1)
+    scheduler_grace_max_hours: float = Field(default=6.0, ge=0, le=168)
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -34,6 +34,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a plural pair for extraction; translate it later with `Translator.ngettext(*pair, count)`."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Translator:
     """One reader's language: translated strings, plural rules and Babel formatting."""

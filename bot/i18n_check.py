@@ -19,7 +19,7 @@ from bot.config import PROJECT_ROOT
 from bot.i18n import DOMAIN, SOURCE_LANGUAGE
 
 SOURCE_DIRS = ("bot", "handlers", "scheduler")
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": (1, 2)}
 _FIELD = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)")
 
 

@@ -7,13 +7,14 @@ from bot.routing import Router
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their commands appear in menus."""
-    from handlers import apply, fallback, help, language, mydata, profile, questions, staff, start
+    from handlers import apply, events, fallback, help, language, mydata, profile, questions, staff, start
 
     return [
         start.router,
         help.router,
         language.router,
         apply.router,
+        events.router,
         profile.router,
         mydata.router,
         *staff.routers(),

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeAlias
 
-from bot.domain import announcements
+from bot.domain import announcements, events
 from bot.services import Services
-from bot.signals import JOBS_ANNOUNCEMENTS
+from bot.signals import JOBS_ANNOUNCEMENTS, JOBS_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,23 @@ async def queue_announcements(services: Services) -> int:
     return queued
 
 
+async def queue_event_invitations(services: Services) -> int:
+    """Build the invitation batch of every published event not yet sent out; how many were queued."""
+    now = services.clock.now()
+    async with services.database.session() as session:
+        taken = await events.take_published(session, now)
+    queued = 0
+    for event_id in taken:
+        async with services.database.session() as session:
+            batch = await events.queue_invitations(session, services.outbox, services.catalogs, event_id, now)
+        if batch is not None:
+            queued += 1
+            log.info("event %s invitations queued as batch %s", event_id, batch)
+    return queued
+
+
 def default_jobs() -> list[Job]:
     return [
         Job("announcements", queue_announcements, timedelta(minutes=1), signal=JOBS_ANNOUNCEMENTS),
+        Job("event_invitations", queue_event_invitations, timedelta(minutes=1), signal=JOBS_EVENTS),
     ]

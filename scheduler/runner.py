@@ -177,7 +177,10 @@ class VirtualScheduler:
         self._next_run = {job.name: clock.now() for job in self.jobs}
         self._timers: dict[str, Timer] = {}
         self._kicked: set[str] = set()
-        services.signals.listen(self._kicked.add)
+        services.signals.listen(self._kick)
+
+    def _kick(self, name: str) -> None:
+        self._kicked.add(name)
 
     async def start(self) -> None:
         await self.rebuild()

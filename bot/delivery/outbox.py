@@ -32,9 +32,17 @@ log = logging.getLogger(__name__)
 INSERT_CHUNK = 1000
 PENDING, SENDING = DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value
 _CLAIMED_COLUMNS = (
-    Delivery.id, Delivery.key, Delivery.platform, Delivery.recipient, Delivery.payload,
-    Delivery.batch_id, Delivery.attempts, Delivery.priority, Delivery.thread_key, Delivery.replace_key,
-)  # fmt: skip
+    Delivery.id,
+    Delivery.key,
+    Delivery.platform,
+    Delivery.recipient,
+    Delivery.payload,
+    Delivery.batch_id,
+    Delivery.attempts,
+    Delivery.priority,
+    Delivery.thread_key,
+    Delivery.replace_key,
+)
 _TABLE: Table = Delivery.__table__  # type: ignore[assignment]
 FINAL = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.GONE.value)
 FINISHED = (*FINAL, DeliveryStatus.SUPERSEDED.value)
@@ -131,9 +139,13 @@ class Outbox:
     ) -> bool:
         """Add one message; False when a message with this key was already accepted (nothing changes)."""
         added = await self.enqueue_many(
-            session, platform, [OutboxMessage(key, recipient, reply, thread_key, replace_key)],
-            batch=batch, priority=priority, not_before=not_before,
-        )  # fmt: skip
+            session,
+            platform,
+            [OutboxMessage(key, recipient, reply, thread_key, replace_key)],
+            batch=batch,
+            priority=priority,
+            not_before=not_before,
+        )
         return added == 1
 
     async def enqueue_many(
@@ -155,29 +167,42 @@ class Outbox:
         due = not_before or now
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         added = gone = 0
+        # One stored form per Reply object (a broadcast shares a handful); the Reply is kept with it so
+        # its id cannot be reused by another while this runs.
+        payloads: dict[int, tuple[Reply, dict[str, Any]]] = {}
         for chunk in _chunks(messages, INSERT_CHUNK):
             unreachable = await _unreachable(session, platform, {m.recipient for m in chunk})
+            for message in chunk:
+                cached = payloads.get(id(message.reply))
+                if cached is None or cached[0] is not message.reply:
+                    payloads[id(message.reply)] = (message.reply, reply_to_json(message.reply))
             rows = [
                 {
                     "key": message.key,
-                    "platform": platform,
                     "recipient": message.recipient,
-                    "payload": reply_to_json(message.reply),
-                    "batch_id": batch.id if batch is not None else None,
-                    "priority": int(priority),
+                    "payload": payloads[id(message.reply)][1],
                     "status": DeliveryStatus.GONE.value if message.recipient in unreachable else PENDING,
-                    "attempts": 0,
-                    "not_before": due,
                     "last_error": "recipient unreachable" if message.recipient in unreachable else None,
-                    "created_at": now,
-                    "updated_at": now,
                     "thread_key": message.thread_key,
                     "replace_key": message.replace_key,
                 }
                 for message in chunk
             ]
+            # The table, not the entity (no ORM bulk machinery for thousands of rows), and what every row
+            # shares bound once for the statement rather than once a row.
             statement = (
-                insert(Delivery).on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.status)
+                insert(_TABLE)
+                .values(
+                    platform=platform,
+                    batch_id=batch.id if batch is not None else None,
+                    priority=int(priority),
+                    attempts=0,
+                    not_before=due,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(_TABLE.c.status)
             )
             statuses = (await session.execute(statement, rows)).scalars().all()
             added += len(statuses)
@@ -240,10 +265,20 @@ async def claim(
     )
     claimed = sorted(rows.all(), key=lambda row: (row.priority, row.id))
     return [
-        Claimed(r.id, r.key, r.platform, r.recipient, r.payload, r.batch_id, r.attempts, expires,
-                r.thread_key, r.replace_key)
+        Claimed(
+            r.id,
+            r.key,
+            r.platform,
+            r.recipient,
+            r.payload,
+            r.batch_id,
+            r.attempts,
+            expires,
+            r.thread_key,
+            r.replace_key,
+        )
         for r in claimed
-    ]  # fmt: skip
+    ]
 
 
 async def _supersede(session: AsyncSession, replace_key: str, newest: str, now: datetime) -> None:
@@ -286,9 +321,12 @@ async def record(
             continue
         row = outcome.delivery
         values: dict[str, Any] = {  # lease_owner stays: who held it last
-            "status": outcome.status, "lease_expires_at": None, "updated_at": now,
-            "last_error": outcome.error, "not_before": outcome.not_before or now,
-        }  # fmt: skip
+            "status": outcome.status,
+            "lease_expires_at": None,
+            "updated_at": now,
+            "last_error": outcome.error,
+            "not_before": outcome.not_before or now,
+        }
         if outcome.refund:
             values["attempts"] = _TABLE.c.attempts - 1
         applied = await session.execute(
@@ -316,10 +354,15 @@ async def _record_sent(
             _TABLE.c.status == SENDING,
             _TABLE.c.lease_owner == owner,
         )
-        .values(status=DeliveryStatus.SENT.value, sent_at=now, updated_at=now, lease_expires_at=None,
-                last_error=None)
+        .values(
+            status=DeliveryStatus.SENT.value,
+            sent_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            last_error=None,
+        )
         .returning(_TABLE.c.id)
-    )  # fmt: skip
+    )
     ids = set(applied.scalars())
     if len(ids) < len(sent):  # the lease ran out before the commit: another worker may send it again
         log.warning("%d sent message(s) had lost their lease", len(sent) - len(ids))
@@ -435,9 +478,12 @@ async def forget_recipient(
         update(Delivery)
         .where(Delivery.platform == platform, Delivery.recipient == recipient, Delivery.status.in_(FINISHED))
         .values(
-            payload=ERASED_PAYLOAD, updated_at=now, platform_message_id=None, recipient=ERASED_RECIPIENT,
+            payload=ERASED_PAYLOAD,
+            updated_at=now,
+            platform_message_id=None,
+            recipient=ERASED_RECIPIENT,
             key=literal("erased:") + cast(Delivery.id, String),
         )
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     return await apply_deltas(session, deltas, now) if deltas else []

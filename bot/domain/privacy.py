@@ -30,6 +30,7 @@ from bot.storage.people import Person
 # Modules that register parts; imported before any export or erasure so the registry is complete.
 DOMAIN_MODULES = (
     "bot.domain.people", "bot.domain.questions", "bot.domain.announcements", "bot.domain.membership",
+    "bot.domain.events",
 )  # fmt: skip
 
 

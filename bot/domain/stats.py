@@ -1,7 +1,6 @@
 """Numbers for staff: focal points by status and language, this week's questions, deliveries, events.
 
-"This week" is the seven days up to now. Events belong to another feature: until a table named `event`
-joins the metadata, upcoming events are reported as none (`events_known` False), never guessed.
+"This week" is the seven days up to now; upcoming events are the published ones still to start.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.delivery import Delivery
-from bot.storage.models import Base
+from bot.storage.events import Event, EventStatus
 from bot.storage.people import Person, PlatformIdentity, Role
 from bot.storage.questions import Question
 
@@ -65,11 +64,10 @@ async def _count(session: AsyncSession, query: object) -> int:
 
 
 async def _upcoming_events(session: AsyncSession, now: datetime) -> tuple[int, bool]:
-    """Events starting from now on, once the events feature has created its table."""
-    table = Base.metadata.tables.get("event")
-    if table is None or "starts_at" not in table.c:
-        return 0, False
-    query = select(func.count()).select_from(table).where(table.c.starts_at >= now)
-    if "cancelled_at" in table.c:
-        query = query.where(table.c.cancelled_at.is_(None))
-    return await _count(session, query), True
+    """Published events starting from now on."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.status == EventStatus.PUBLISHED.value, Event.starts_at >= now)
+    )
+    return int(found or 0), True

@@ -5,7 +5,17 @@ The models live in modules named for their domain; import them from there.
 
 from __future__ import annotations
 
-from bot.storage import announcements, audit, buttons, conversation, delivery, membership, people, questions
+from bot.storage import (
+    announcements,
+    audit,
+    buttons,
+    conversation,
+    delivery,
+    events,
+    membership,
+    people,
+    questions,
+)
 from bot.storage.base import Base
 
 __all__ = [
@@ -15,6 +25,7 @@ __all__ = [
     "buttons",
     "conversation",
     "delivery",
+    "events",
     "membership",
     "people",
     "questions",

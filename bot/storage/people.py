@@ -60,6 +60,7 @@ class Person(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     language_explicit: Mapped[bool] = mapped_column(default=False)
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    reminders: Mapped[str] = mapped_column(String(10), default="all")  # all | going | none
     city_id: Mapped[int | None] = mapped_column(ForeignKey("city.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]

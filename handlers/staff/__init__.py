@@ -10,10 +10,11 @@ from bot.routing import Router
 
 
 def routers() -> list[Router]:
-    from handlers.staff import announce, applications, cities, invitations, people, questions, stats
+    from handlers.staff import announce, applications, cities, events, invitations, people, questions, stats
 
     return [
         announce.router,
+        events.router,
         questions.router,
         applications.router,
         invitations.router,

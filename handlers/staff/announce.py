@@ -30,9 +30,9 @@ class AnnounceButton(CallbackData, prefix="announce"):
     announcement: int
 
 
-async def announce_form(ctx: Context, context: Mapping[str, str]) -> Form:
-    default = ctx.catalogs.default_language
-    found = await audience.choices(ctx.session, default_language=default)
+async def audience_choices(ctx: Context) -> tuple[Choice, ...]:
+    """Who a broadcast can go to: everyone, or the regions, countries, languages and cities we have."""
+    found = await audience.choices(ctx.session, default_language=ctx.catalogs.default_language)
     options = [Choice(ctx._(audience.ALL), "all", ctx._("Everyone"))]
     options += [Choice(region, f"region:{region}", ctx._("By region")) for region in found.regions]
     options += [Choice(country, f"country:{country}", ctx._("By country")) for country in found.countries]
@@ -41,6 +41,12 @@ async def announce_form(ctx: Context, context: Mapping[str, str]) -> Form:
         for code in found.languages
     ]
     options += [Choice(name, f"city:{city_id}", ctx._("By city")) for city_id, name in found.cities]
+    return tuple(options)
+
+
+async def announce_form(ctx: Context, context: Mapping[str, str]) -> Form:
+    default = ctx.catalogs.default_language
+    options = await audience_choices(ctx)
     fields = [
         Field("text", ctx._("Announcement"), FieldKind.LONG_TEXT, rich=True,
               max_length=announcements.MAX_TEXT_LENGTH * 4,

@@ -57,6 +57,7 @@ def build_app(
     from bot.knowledge import KnowledgeBase
     from bot.language import LanguageDetector
     from bot.regions import load_regions
+    from bot.taxonomy import load_taxonomy
 
     knowledge = KnowledgeBase.load(settings.bot_content_dir)
     detector = LanguageDetector()
@@ -71,13 +72,14 @@ def build_app(
         access=POLICY,
     )
     bot_app.services.regions = load_regions(settings.bot_content_dir)
+    bot_app.services.taxonomy = load_taxonomy(settings.bot_content_dir, bot_app.services.catalogs.languages)
     return bot_app
 
 
 def build_scheduler(app: BotApp, clock: FakeClock | None = None) -> JobScheduler | VirtualScheduler:
     """The scheduler with every job and timer source; on a simulated clock, the virtual one."""
     from scheduler.jobs import default_jobs
-    from scheduler.reminders import default_sources
+    from scheduler.sources import default_sources
 
     if clock is not None:
         return VirtualScheduler(app.services, clock, default_jobs(), default_sources())

@@ -29,6 +29,7 @@ SCENARIOS: dict[str, str] = {
     "fanout": "bench.fanout:run_fanout_bench",
     "inbound": "bench.inbound:run_inbound_bench",
     "events": "bench.events:run_events_bench",
+    "matching": "bench.matching:run_matching_bench",
 }
 
 

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     scheduler_grace_fraction: float = Field(default=0.25, ge=0, le=1)
     scheduler_grace_max_hours: float = Field(default=6.0, ge=0, le=168)
 
+    # Introductions and matching rounds (README "Focal points meet each other").
+    introductions_expire_days: int = Field(default=14, ge=1, le=365)
+    introductions_max_open: int = Field(default=5, ge=1, le=100)
+    matching_enabled: bool = True
+    matching_every_months: int = Field(default=1, ge=1, le=12)
+    matching_day: int = Field(default=1, ge=1, le=28)  # day of the month a round runs
+    matching_time: str = "09:00"  # UTC
+    matching_announce_hours: float = Field(default=24.0, ge=0, le=24 * 14)
+    matching_avoid_rounds: int = Field(default=3, ge=0, le=24)  # no pair met in the last N rounds again
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -86,6 +96,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("matching_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, _, minutes = value.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError("must be a time of day HH:MM (UTC), such as 09:00")
+        return f"{int(hours):02d}:{int(minutes):02d}"
 
     @field_validator("bot_default_language")
     @classmethod

@@ -1,8 +1,9 @@
 """`python run_bot.py content check`: every problem in content/, as sentences naming file and key.
 
 Beyond what the loader finds (`bot.content.read_content`), each topic's example questions must be
-answered by that topic (asked of the retriever, which sits above the content), and the network's
-regions file must name real countries once each.
+answered by that topic (asked of the retriever, which sits above the content), the network's
+regions file must name real countries once each, and the directory's vocabulary (challenges, search
+words) must be written in every language the knowledge base is written in, naming only real regions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from bot.content import Topic, read_content, topic_file
 from bot.knowledge import KnowledgeBase
 from bot.regions import read_regions
+from bot.taxonomy import CHALLENGES, DIRECTORY, read_taxonomy
 
 
 def _example_question_problems(root: Path, topics: dict[str, Topic]) -> list[str]:
@@ -35,6 +37,15 @@ def check_content(root: Path) -> list[str]:
     topics, problems = read_content(root)
     if topics:
         problems += _example_question_problems(root, topics)
+    regions = None
     if (root / "regions.yaml").exists():  # without the file, no region is suggested: not an error
-        problems += read_regions(root)[1]
+        regions, found = read_regions(root)
+        problems += found
+    if (root / CHALLENGES).exists() or (root / DIRECTORY).exists():
+        languages = {language for topic in topics.values() for language in topic.texts}
+        taxonomy, found = read_taxonomy(root, languages)
+        problems += found
+        for region in taxonomy.region_names:
+            if regions is not None and region not in regions.names:
+                problems.append(f"content/{DIRECTORY}: region {region!r} is not in content/regions.yaml")
     return problems

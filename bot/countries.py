@@ -17,7 +17,7 @@ from babel import Locale
 from babel.core import get_global
 from rapidfuzz import fuzz, process
 
-from bot.textnorm import fold
+from bot.textnorm import contains_phrase, fold, tokenize
 
 # Not countries: the European Union, the eurozone, the United Nations, "outlying Oceania", unknown,
 # pseudo-locales. Kosovo (XK) is kept: it is a member authority's country.
@@ -114,6 +114,32 @@ def recognise(text: str, language: str = "en", others: tuple[str, ...] = ()) -> 
         if not languages:
             return None  # several as close in the reader's own words: ask which
     return None
+
+
+@lru_cache(maxsize=16)
+def _phrases(languages: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str, bool], ...]:
+    """(folded words of a name, code, whether other endings count) for the names in these languages;
+    names shorter than four letters ("Oman" is four) are left out: too easily a word."""
+    found: dict[tuple[str, ...], tuple[str, bool]] = {}
+    for position, language in enumerate(languages):
+        for code, name in _names(language).items():
+            words = tuple(tokenize(name))
+            if words and sum(len(word) for word in words) >= 4:
+                found.setdefault(words, (code, position == 0))
+    return tuple((words, code, own) for words, (code, own) in found.items())
+
+
+def countries_in(text: str, language: str = "en") -> list[str]:
+    """The countries a sentence names, in `language` or English: exact names first; only when there are
+    none, names in `language` with another ending ("в Кении")."""
+    tokens = tokenize(text)
+    names = _phrases(tuple(dict.fromkeys((language, "en"))))
+    exact = [code for words, code, _own in names if contains_phrase(tokens, list(words), endings=False)]
+    if exact:
+        return list(dict.fromkeys(exact))
+    return list(
+        dict.fromkeys(code for words, code, own in names if own and contains_phrase(tokens, list(words)))
+    )
 
 
 def time_zones(code: str) -> list[str]:

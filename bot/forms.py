@@ -29,6 +29,7 @@ _SEPARATORS = str.maketrans("", "", " \u00a0\u202f\u2009'_")
 REQUIRED = N_("Please fill in this field.")
 TOO_LONG = N_("Please use at most {limit} characters.")
 NOT_A_CHOICE = N_("Please choose one of the options offered.")
+NOT_ONE_OF = N_("{value} is not one of the options offered.")
 NOT_A_NUMBER = N_("Please write a number, such as 25000.")
 NOT_AN_EMAIL = N_("Please write an email address, such as name@city.gov.")
 NOT_A_DATETIME = N_("Please write the date and time as YYYY-MM-DD HH:MM, such as 2027-03-14 15:00.")
@@ -166,8 +167,9 @@ def check_value(form_field: Field, raw: object, t: Translator) -> tuple[FormValu
         items = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list | tuple) else []
         chosen = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
         allowed = {choice.value for choice in form_field.choices}
-        if any(item not in allowed for item in chosen):
-            return chosen, t.gettext(NOT_A_CHOICE)
+        wrong = next((item for item in chosen if item not in allowed), None)
+        if wrong is not None:
+            return chosen, t.gettext(NOT_ONE_OF, value=wrong[:50])
         if form_field.required and not chosen:
             return chosen, t.gettext(REQUIRED)
         return chosen, None

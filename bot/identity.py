@@ -47,7 +47,11 @@ async def identify(
             display_name=incoming.display_name[:200], role=role.value, created_at=now, last_seen_at=now
         )
         identity = PlatformIdentity(
-            platform=incoming.platform, external_id=incoming.user_id, chat_id=incoming.chat_id, person=person
+            platform=incoming.platform,
+            external_id=incoming.user_id,
+            chat_id=incoming.chat_id,
+            username=incoming.username,
+            person=person,
         )
         try:
             async with session.begin_nested():
@@ -64,6 +68,8 @@ async def identify(
         person.last_seen_at = now
     if incoming.is_private and identity.chat_id != incoming.chat_id:
         identity.chat_id = incoming.chat_id
+    if incoming.username != identity.username:
+        identity.username = incoming.username  # a handle can change, or be removed
     if identity.unreachable_at is not None:
         identity.unreachable_at = None  # they wrote to us, so they can be reached again
     if incoming.display_name and not person.display_name:

@@ -55,6 +55,7 @@ class Incoming:
     False for a message the bot merely overheard (a reply in a staff thread): it is answered only when a
     handler claims it. `native_forms` says the platform shows a whole form at once (modals, the scripted
     console); otherwise the core asks field by field. `markup` is how `text` and text values are written.
+    `username` is the handle others can reach the sender by (given to peers only after both agree).
     """
 
     platform: str
@@ -77,6 +78,7 @@ class Incoming:
     addressed: bool = True
     native_forms: bool = False
     markup: Markup = Markup.PLAIN
+    username: str | None = None  # the sender's public handle on the platform (Telegram @username)
 
     @property
     def kind(self) -> str:

@@ -16,6 +16,7 @@ from bot.regions import Regions
 from bot.routing import Routes
 from bot.signals import Signals
 from bot.storage.database import Database
+from bot.taxonomy import Taxonomy
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Services:
     # channel. A platform without one tells staff one by one.
     staff_channels: dict[str, str] = field(default_factory=dict)
     regions: Regions = field(default_factory=Regions)
+    taxonomy: Taxonomy = field(default_factory=Taxonomy)  # challenges and the directory's search words
     # How a person opens an invitation on each platform ("https://t.me/<bot>?start={token}"); the
     # composition root fills it in once the adapters know their names.
     deep_links: dict[str, str] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 JOBS_ANNOUNCEMENTS = "announcements"
 JOBS_EVENTS = "events"
 JOBS_MATCHING = "matching"
+JOBS_INTRODUCTIONS = "introductions"
 
 
 class Signals:

@@ -115,6 +115,28 @@ def tokenize(text: str) -> list[str]:
     return words(fold(strip_noise(text)))
 
 
+ENDING_LETTERS = 5  # a phrase word this long also matches the same word with another ending
+
+
+def contains_phrase(tokens: list[str], phrase: list[str], *, endings: bool = True) -> bool:
+    """Whether the folded words `phrase` occur together, in order, in `tokens`. With `endings`, a phrase
+    word of five letters or more also matches a word that differs only after its last-but-one letter
+    ("Балканы" finds "Балканах", "Кения" finds "Кении", "Balkans" finds "Balkan")."""
+    size = len(phrase)
+    if not size:
+        return False
+    for start in range(len(tokens) - size + 1):
+        if all(_same_word(tokens[start + i], phrase[i], endings) for i in range(size)):
+            return True
+    return False
+
+
+def _same_word(token: str, wanted: str, endings: bool) -> bool:
+    if token == wanted:
+        return True
+    return endings and len(wanted) >= ENDING_LETTERS and token.startswith(wanted[:-1])
+
+
 # --- Terms for retrieval -----------------------------------------------------------------------
 
 _SNOWBALL = {

@@ -7,7 +7,21 @@ from bot.routing import Router
 
 def routers() -> list[Router]:
     """Every feature's router, in the order their commands appear in menus."""
-    from handlers import apply, events, fallback, help, language, mydata, profile, questions, staff, start
+    from handlers import (
+        apply,
+        events,
+        fallback,
+        help,
+        introductions,
+        language,
+        matching,
+        mydata,
+        peers,
+        profile,
+        questions,
+        staff,
+        start,
+    )
 
     return [
         start.router,
@@ -16,6 +30,9 @@ def routers() -> list[Router]:
         apply.router,
         events.router,
         profile.router,
+        peers.router,
+        introductions.router,
+        matching.router,
         mydata.router,
         *staff.routers(),
         questions.router,

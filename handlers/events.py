@@ -67,7 +67,8 @@ async def _page(ctx: Context, page: int) -> Reply:
         title, _ = messages.text_of(event, ctx.language)
         when = Moment(event.starts_at, event.time_zone, zone).words(ctx.t)
         mine = ctx._(ANSWERS[answer]) if answer else ctx._("no answer yet")
-        lines.append(f"• {title}: {when} ({ctx._('your answer: {answer}', answer=mine)})")
+        yours = ctx._("your answer: {answer}", answer=mine)
+        lines.append(f"• {title}: {when} ({yours})")
         buttons.append(Button(title[:40], EventsButton("open", event.id).pack()))
     if page > 0:
         buttons.append(Button(ctx._("Previous"), EventsButton("page", page - 1).pack()))

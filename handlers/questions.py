@@ -20,6 +20,7 @@ from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.questions import Question, QuestionStatus
 from handlers.buttons import LanguageButton, TopicButton
+from handlers.peers import directory_reply
 from handlers.start import MenuButton
 
 router = Router("questions")
@@ -97,6 +98,9 @@ async def answer_question(ctx: Context) -> list[Reply]:
     question = (ctx.incoming.text or "").strip()
     if sum(ch.isalpha() for ch in question) < MIN_LETTERS:
         return [Reply(ctx._(TOO_SHORT))]
+    peers = await directory_reply(ctx, question)
+    if peers is not None:
+        return [peers]
     answer = _knowledge(ctx).answer(question, ctx.language)
     note = _unsupported_note(ctx)
     if answer.topic is not None:

@@ -63,7 +63,3 @@ def _sender(item: event_reminders.ReminderDue) -> Callable[[Services], Awaitable
         return sent
 
     return send
-
-
-def default_sources() -> list[EventReminders]:
-    return [EventReminders()]

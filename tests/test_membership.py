@@ -384,10 +384,11 @@ async def test_profile_is_for_focal_points_and_never_creates_a_city(app: BotApp)
     await add_focal_point(app, "fatima", "en", ("Rabat", "MA", "MENA"), platform="console")
     chat = ConsoleChat(app, "fatima")
     [shown] = await chat.send("/profile")
-    assert "City: Rabat, Morocco" in shown.text
-    await chat.press_label("Edit my profile")
-    [saved] = await chat.send("Fatima El Idrissi")
-    assert "Name: Fatima El Idrissi" in saved.text
+    assert "Rabat, Morocco · MENA" in shown.text
+    [editing] = await chat.press_label("Edit my profile")
+    assert editing.form is not None and editing.form.field("city") is None  # the city is never typed
+    [saved] = await chat.submit("profile", display_name="Fatima El Idrissi", languages=["fr", "ar"])
+    assert "Fatima El Idrissi\nRabat, Morocco · MENA" in saved.text
     async with app.database.session() as session:
         assert len((await session.scalars(select(City))).all()) == 1
 

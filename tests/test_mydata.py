@@ -22,8 +22,7 @@ async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat)
     from tests.people import add_focal_point
 
     await add_focal_point(chat.app, "amina", "en", ("Mombasa", "KE", "Africa"), platform="console")
-    await chat.press("profile:start")
-    await chat.send("Amina Yusuf")
+    await chat.submit("profile", display_name="Amina Yusuf", languages=["en"], topics=["youth_engagement"])
     await chat.send("what is the weather like on mars")
     [reply] = await chat.send("/mydata")
     [attachment] = reply.attachments
@@ -31,6 +30,8 @@ async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat)
     data = json.loads(attachment.content)
     assert data["profile"]["name"] == "Amina Yusuf" and data["profile"]["city"]["name"] == "Mombasa"
     assert data["accounts"] == [{"platform": "console", "id": "amina"}]
+    assert data["directory_profile"]["topics"] == ["youth_engagement"]
+    assert data["directory_profile"]["listed_in_directory"] is False
     assert [q["text"] for q in data["questions"]] == ["what is the weather like on mars"]
 
 

@@ -96,8 +96,12 @@ async def test_user_text_is_escaped_in_html_replies(
     await chat.send("/profile")
     profile = await chat.expect_reply()
     await chat.press(profile, "Edit my profile")
+    summary = await chat.expect_reply()  # prefilled: the summary, each field changeable
+    await chat.press(summary, "Change: The name other focal points see")
     await chat.expect_reply()
     await chat.send("<b>Amina</b> & co")
+    summary = await chat.expect_reply()
+    await chat.press(summary, "Save my profile")
     saved = await chat.expect_reply()
     assert saved.text is not None and "Mombasa &lt;script&gt;" in saved.text
     assert saved.plain_text is not None and "<b>Amina</b> & co" in saved.plain_text

@@ -42,7 +42,9 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    sender = _Sender(str(user.id), str(chat.id), _name(update), user.language_code, chat.type == "private")
+    sender = _Sender(
+        str(user.id), str(chat.id), _name(update), user.language_code, chat.type == "private", user.username
+    )
     if update.callback_query is not None:
         query = update.callback_query
         message_id = str(query.message.message_id) if query.message is not None else None
@@ -59,6 +61,7 @@ class _Sender:
     display_name: str
     language_hint: str | None
     is_private: bool
+    username: str | None
 
     def incoming(
         self, *, message_id: str | None, button: str | None = None, unsupported: str | None = None
@@ -70,12 +73,13 @@ class _Sender:
             display_name=self.display_name,
             language_hint=self.language_hint,
             is_private=self.is_private,
+            username=self.username,
             message_id=message_id,
             button=button,
             unsupported=unsupported,
         )
 
-    def text(self, text: str, message_id: str) -> Incoming:
+    def text(self, text: str, message_id: str, reply_to: str | None = None) -> Incoming:
         return Incoming.from_text(
             PLATFORM,
             self.user_id,
@@ -84,7 +88,9 @@ class _Sender:
             display_name=self.display_name,
             language_hint=self.language_hint,
             is_private=self.is_private,
+            username=self.username,
             message_id=message_id,
+            reply_to=reply_to,
         )
 
 
@@ -105,7 +111,8 @@ def _from_message(message: Message, sender: _Sender, bot_username: str) -> Incom
             return None
         if command is None:
             text = _strip_mention(text, bot_username)
-    return sender.text(text, message_id)
+    replied = message.reply_to_message
+    return sender.text(text, message_id, str(replied.message_id) if replied is not None else None)
 
 
 def _strip_mention(text: str, bot_username: str) -> str:

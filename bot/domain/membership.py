@@ -26,7 +26,7 @@ from bot.access import Refused
 from bot.countries import country_name
 from bot.delivery.outbox import Outbox
 from bot.domain import cities, privacy
-from bot.domain.people import Permission, name_of, require
+from bot.domain.people import Permission, name_of, reachable_identity, require
 from bot.domain.staff import notice_destinations
 from bot.i18n import N_, Catalogs
 from bot.markup import plain_to_html
@@ -34,7 +34,7 @@ from bot.messages import Button, Markup, Reply
 from bot.regions import Regions
 from bot.storage.delivery import Delivery, Priority
 from bot.storage.membership import OPEN_APPLICATION, ApplicationStatus, Invitation, MembershipApplication
-from bot.storage.people import City, CityStatus, Person, PlatformIdentity, Role
+from bot.storage.people import City, CityStatus, Person, Role
 
 INVITATION_DAYS = 7
 ALREADY_FOCAL_POINT = N_(
@@ -353,11 +353,7 @@ async def _tell_applicant(
     **params: object,
 ) -> None:
     """The outcome, in the language the application was written in, on the platform they use."""
-    identity = await session.scalar(
-        select(PlatformIdentity)
-        .where(PlatformIdentity.person_id == application.person_id, PlatformIdentity.unreachable_at.is_(None))
-        .order_by(PlatformIdentity.platform != "telegram", PlatformIdentity.id)
-    )
+    identity = await reachable_identity(session, application.person_id)
     if identity is None:
         return
     t = catalogs.translator(application.language)

@@ -115,6 +115,17 @@ def require(person: Person | None, permission: Permission) -> Person:
     return person
 
 
+async def reachable_identity(session: AsyncSession, person_id: int) -> PlatformIdentity | None:
+    """Where to write to a person who is not writing to us now: their Telegram chat when they have one,
+    else their other platforms in the order they came; None when every one of them is unreachable."""
+    return await session.scalar(
+        select(PlatformIdentity)
+        .where(PlatformIdentity.person_id == person_id, PlatformIdentity.unreachable_at.is_(None))
+        .order_by(PlatformIdentity.platform != "telegram", PlatformIdentity.id)
+        .limit(1)
+    )
+
+
 def name_of(person: Person | None) -> str:
     """How staff see a person in notices: their name, else their number."""
     if person is None:

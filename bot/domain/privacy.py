@@ -30,7 +30,7 @@ from bot.storage.people import Person
 # Modules that register parts; imported before any export or erasure so the registry is complete.
 DOMAIN_MODULES = (
     "bot.domain.people", "bot.domain.questions", "bot.domain.announcements", "bot.domain.membership",
-    "bot.domain.events",
+    "bot.domain.events", "bot.domain.profiles", "bot.domain.introductions", "bot.domain.matching",
 )  # fmt: skip
 
 
@@ -99,11 +99,17 @@ async def export(session: AsyncSession, person: Person) -> dict[str, Any]:
 
 
 async def scrub_staff_copies(
-    session: AsyncSession, erasure: Erasure, key_prefix: str, left: str, **params: object
+    session: AsyncSession,
+    erasure: Erasure,
+    key_prefix: str,
+    left: str,
+    in_language: str | None = None,
+    **params: object,
 ) -> None:
-    """Messages about the person that went to staff (outbox keys starting `key_prefix`): their text is
-    removed from the outbox, and each one staff can see is edited to `left` (a msgid, in the default
-    language); one not sent yet is never sent."""
+    """Messages about the person that went to others (outbox keys starting `key_prefix`: staff cards,
+    what a peer was sent): their text is removed from the outbox, and each one the reader can see is
+    edited to `left` (a msgid, in `in_language`, else the default language); one not sent yet is never
+    sent."""
     rows = (
         await session.execute(
             select(Delivery.key, Delivery.platform, Delivery.recipient, Delivery.status).where(
@@ -128,7 +134,7 @@ async def scrub_staff_copies(
             .values(payload=ERASED_PAYLOAD, status=DeliveryStatus.SUPERSEDED.value, updated_at=erasure.now)
         )
         if shown:
-            text = erasure.catalogs.translator(None).gettext(left, **params)
+            text = erasure.catalogs.translator(in_language).gettext(left, **params)
             await erasure.outbox.enqueue(
                 session, key=f"{key}:erased", platform=platform, recipient=chat, reply=Reply(text),
                 replace_key=key, priority=Priority.URGENT,

@@ -13,6 +13,7 @@ from bot.storage import (
     delivery,
     events,
     membership,
+    peers,
     people,
     questions,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "delivery",
     "events",
     "membership",
+    "peers",
     "people",
     "questions",
 ]

@@ -80,6 +80,7 @@ class PlatformIdentity(Base):
     platform: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(100))
     chat_id: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str | None] = mapped_column(String(64))  # a public handle (Telegram @username)
     unreachable_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(back_populates="identities", lazy="raise")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from bot.domain import stats
+from bot.domain import introductions, matching, stats
 from bot.domain.people import Permission
 from bot.i18n import N_
 from bot.markup import plain_to_html
@@ -20,6 +20,9 @@ async def show_stats(ctx: Context) -> Reply:
     def joined(counts: dict[str, int]) -> str:
         return ", ".join(f"{name} {count}" for name, count in counts.items()) or ctx._("none")
 
+    now = ctx.clock.now()
+    peers = await introductions.counts(ctx.session, now - stats.WEEK)
+    opted_in = await matching.opted_in(ctx.session)
     events = str(numbers.upcoming_events) if numbers.events_known else ctx._("0 (no events yet)")
     focal = ctx._("Focal points")
     lines = [
@@ -32,6 +35,11 @@ async def show_stats(ctx: Context) -> Reply:
             handed=numbers.questions_handed_off, answered=numbers.questions_answered_by_staff)),
         (ctx._("Deliveries"), ctx._("by status: {counts}", counts=joined(numbers.deliveries_by_status))),
         (ctx._("Upcoming events"), events),
+        (ctx._("Introductions"), ctx._(
+            "asked for: {requested}; accepted: {accepted}; waiting for an answer: {waiting}; made by "
+            "matching rounds: {matched}", requested=peers.requested, accepted=peers.accepted,
+            waiting=peers.waiting, matched=peers.matched)),
+        (ctx._("Matching rounds"), ctx._("{count} focal points opted in", count=opted_in)),
     ]  # fmt: skip
     text = "\n".join(f"<b>{plain_to_html(head)}</b> {plain_to_html(rest)}".rstrip() for head, rest in lines)
     return Reply(text, markup=Markup.HTML)

@@ -246,8 +246,11 @@ class TelegramEmulator:
         """Make a file_id from a replayed fixture downloadable through getFile."""
         self._bot_messages.files[file_id] = StoredFile(file_id, filename, content, mime_type)
 
-    async def send_text(self, user: TgUser, text: str, chat: TgChat | None = None) -> dict[str, Any]:
-        """The user types ``text``; bot commands and @mentions get their entities."""
+    async def send_text(
+        self, user: TgUser, text: str, chat: TgChat | None = None, reply_to: SentMessage | None = None
+    ) -> dict[str, Any]:
+        """The user types ``text`` (as a reply to the bot's message ``reply_to``, when given); bot
+        commands and @mentions get their entities."""
         if chat is None and user.id not in self._chats:
             self.user(user.id, user.first_name, user.language_code, user.username)
         target = chat or self._chats[user.id]
@@ -258,6 +261,8 @@ class TelegramEmulator:
             "date": int(time.time()),
             "text": text,
         }
+        if reply_to is not None:
+            message["reply_to_message"] = self._bot_messages.as_message(reply_to)
         entities = _text_entities(text)
         if entities:
             message["entities"] = entities

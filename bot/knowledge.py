@@ -18,6 +18,7 @@ questions ("what's the weather") consist of words no topic has, so they stay bel
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -208,10 +209,29 @@ class _Index:
 class KnowledgeBase:
     """All topics and one index per language they are written in."""
 
-    def __init__(self, topics: Mapping[str, Topic]) -> None:
+    def __init__(self, topics: Mapping[str, Topic], *, base: Mapping[str, Topic] | None = None) -> None:
         self._topics = MappingProxyType(dict(topics))
+        self._base = MappingProxyType(dict(base if base is not None else topics))
         languages = {lang for t in topics.values() for lang in t.texts}
         self._indexes = {lang: _Index(lang, topics.values()) for lang in sorted(languages)}
+
+    def with_examples(self, examples: Iterable[tuple[str, str, str]]) -> KnowledgeBase:
+        """A knowledge base of the same content plus these example questions, each `(topic id,
+        language, question)` (staff-accepted suggestions, kept in the database). An example for a
+        topic that no longer exists, or in a language the topic is not written in, is left out."""
+        extra: dict[tuple[str, str], list[str]] = {}
+        for topic_id, language, question in examples:
+            topic = self._base.get(topic_id)
+            if topic is not None and topic.has_language(language) and question.strip():
+                extra.setdefault((topic_id, language), []).append(question.strip())
+        topics = dict(self._base)
+        for (topic_id, language), questions in extra.items():
+            topic = topics[topic_id]
+            text = topic.texts[language]
+            added = tuple(q for q in dict.fromkeys(questions) if q not in text.questions)
+            texts = {**topic.texts, language: dataclasses.replace(text, questions=text.questions + added)}
+            topics[topic_id] = dataclasses.replace(topic, texts=texts)
+        return KnowledgeBase(topics, base=self._base)
 
     @classmethod
     def load(cls, root: Path) -> KnowledgeBase:

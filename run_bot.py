@@ -53,6 +53,8 @@ def build_app(
     Raises `ContentError` when the knowledge base cannot be loaded.
     """
     import handlers
+    from bot.accepted import read_example_file
+    from bot.domain import suggestions
     from bot.domain.people import POLICY
     from bot.knowledge import KnowledgeBase
     from bot.language import LanguageDetector
@@ -60,6 +62,10 @@ def build_app(
     from bot.taxonomy import load_taxonomy
 
     knowledge = KnowledgeBase.load(settings.bot_content_dir)
+    exported, problems = read_example_file(settings.bot_content_dir)
+    for problem in problems:
+        log.warning("%s (skipped)", problem)
+    knowledge = suggestions.teach(knowledge, exported)
     detector = LanguageDetector()
     bot_app = BotApp(
         settings,
@@ -71,6 +77,7 @@ def build_app(
         knowledge=knowledge,
         access=POLICY,
     )
+    bot_app.services.content_knowledge = knowledge
     bot_app.services.regions = load_regions(settings.bot_content_dir)
     bot_app.services.taxonomy = load_taxonomy(settings.bot_content_dir, bot_app.services.catalogs.languages)
     return bot_app
@@ -342,8 +349,11 @@ def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def content_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Problems on stderr and a count (exit 1 when there are any); then, for information only,
-    the language files no native speaker has reviewed yet."""
+    """`content check`: problems on stderr and a count (exit 1 when there are any); then, for
+    information only, the language files no native speaker has reviewed yet. `content
+    export-accepted`: the examples and topic drafts staff accepted, written under content/."""
+    if args.action == "export-accepted":
+        return asyncio.run(_export_accepted(settings))
     from bot.content import unreviewed_files
     from bot.content_check import check_content
 
@@ -357,6 +367,24 @@ def content_command(settings: Settings, args: argparse.Namespace) -> int:
             print(f"  {path}")
     print(f"content check: {len(problems)} problem(s)")
     return 1 if problems else 0
+
+
+async def _export_accepted(settings: Settings) -> int:
+    from bot.domain import suggestions
+    from bot.storage.database import Database
+
+    database = Database(settings.database_url)
+    try:
+        if database.is_sqlite:
+            await database.upgrade()
+        async with database.session() as session:
+            count, written = await suggestions.export(session, settings.bot_content_dir)
+    finally:
+        await database.dispose()
+    for path in written:
+        print(f"wrote {path}")
+    print(f"content export-accepted: {count} example question(s), {len(written) - 1} draft file(s)")
+    return 0
 
 
 def cities_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -431,7 +459,7 @@ def parser() -> argparse.ArgumentParser:
     i18n.add_argument("action", choices=["check", "extract", "init"])
     i18n.add_argument("language", nargs="?")
     content = sub.add_parser("content", help="the knowledge base")
-    content.add_argument("action", choices=["check"])
+    content.add_argument("action", choices=["check", "export-accepted"])
     registry = sub.add_parser("cities", help="import or export the member registry as CSV")
     registry.add_argument("action", choices=["import", "export"])
     registry.add_argument("file", nargs="?", help="the CSV file (export: standard output when absent)")

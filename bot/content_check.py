@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.accepted import example_problems
 from bot.content import Topic, read_content, topic_file
 from bot.knowledge import KnowledgeBase
 from bot.regions import read_regions
@@ -37,6 +38,7 @@ def check_content(root: Path) -> list[str]:
     topics, problems = read_content(root)
     if topics:
         problems += _example_question_problems(root, topics)
+        problems += example_problems(root, KnowledgeBase.from_topics(topics))
     regions = None
     if (root / "regions.yaml").exists():  # without the file, no region is suggested: not an error
         regions, found = read_regions(root)

@@ -29,6 +29,10 @@ class Services:
     flood: FloodLimiter | None
     detector: LanguageDetecting | None = None
     knowledge: KnowledgeBase | None = None
+    # The knowledge base as content/ has it; `knowledge` is it plus the example questions staff accepted
+    # in the database (`learned`), rebuilt when they change (bot.domain.suggestions.refresh).
+    content_knowledge: KnowledgeBase | None = None
+    learned: tuple[tuple[str, str, str], ...] = ()
     access: AccessPolicy = field(default_factory=OpenPolicy)
     # Where staff read notices (forwarded questions, delivery reports), by platform: Slack's staff
     # channel. A platform without one tells staff one by one.

@@ -19,6 +19,7 @@ JOBS_ANNOUNCEMENTS = "announcements"
 JOBS_EVENTS = "events"
 JOBS_MATCHING = "matching"
 JOBS_INTRODUCTIONS = "introductions"
+JOBS_KNOWLEDGE = "knowledge"
 
 
 class Signals:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeAlias
 
-from bot.domain import announcements, events
+from bot.domain import announcements, events, suggestions
 from bot.services import Services
-from bot.signals import JOBS_ANNOUNCEMENTS, JOBS_EVENTS
+from bot.signals import JOBS_ANNOUNCEMENTS, JOBS_EVENTS, JOBS_KNOWLEDGE
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,18 @@ async def queue_event_invitations(services: Services) -> int:
     return queued
 
 
+async def refresh_knowledge(services: Services) -> int:
+    """Index the example questions staff accepted (here or on another instance); 1 when it changed."""
+    async with services.database.session() as session:
+        changed = await suggestions.refresh(session, services)
+    if changed:
+        log.info("knowledge base: %d accepted example questions indexed", len(services.learned))
+    return int(changed)
+
+
 def default_jobs() -> list[Job]:
     return [
         Job("announcements", queue_announcements, timedelta(minutes=1), signal=JOBS_ANNOUNCEMENTS),
         Job("event_invitations", queue_event_invitations, timedelta(minutes=1), signal=JOBS_EVENTS),
+        Job("knowledge", refresh_knowledge, suggestions.REFRESH, signal=JOBS_KNOWLEDGE, leader_only=False),
     ]

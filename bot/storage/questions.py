@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,8 +42,9 @@ class Question(Base):
 
 
 class SuggestionStatus(StrEnum):
-    PENDING = "pending"  # waiting for an editor to turn it into a topic, or to drop it
-    ACCEPTED = "accepted"
+    PENDING = "pending"  # waiting for staff: an example question of a topic, a new topic, or nothing
+    ACCEPTED = "accepted"  # an example question of `topic_id`, answered by the bot from then on
+    DRAFTED = "drafted"  # a new topic draft (`draft`), exported for review in git
     REJECTED = "rejected"
 
 
@@ -63,3 +65,12 @@ class KnowledgeSuggestion(Base):
     )
     created_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default=SuggestionStatus.PENDING.value)
+    # What staff decided: the example question as they accepted it (their wording, kept when the asker
+    # erases their data), the topic it belongs to, or the new topic's draft {"id", "title", "answer"}.
+    topic_id: Mapped[str | None] = mapped_column(String(50))
+    example_text: Mapped[str] = mapped_column(Text, default="")
+    draft: Mapped[dict[str, Any] | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    decided_at: Mapped[datetime | None]

@@ -10,12 +10,23 @@ from bot.routing import Router
 
 
 def routers() -> list[Router]:
-    from handlers.staff import announce, applications, cities, events, invitations, people, questions, stats
+    from handlers.staff import (
+        announce,
+        applications,
+        cities,
+        events,
+        invitations,
+        people,
+        questions,
+        stats,
+        suggestions,
+    )
 
     return [
         announce.router,
         events.router,
         questions.router,
+        suggestions.router,
         applications.router,
         invitations.router,
         cities.router,

@@ -149,7 +149,11 @@ async def _begin_walk(ctx: Context, reply: Reply) -> list[Reply]:
     form = reply.form
     assert form is not None
     values = {key: _stored(value) for key, value in form.values.items()}
-    complete = all(check_value(f, form.values.get(f.id), ctx.t)[1] is None for f in form.fields)
+    # Prefilled and valid (an edit): straight to the summary. A fresh form is asked field by field,
+    # even when every field is optional.
+    complete = bool(form.values) and all(
+        check_value(f, form.values.get(f.id), ctx.t)[1] is None for f in form.fields
+    )
     errored = [f.id for f in form.fields if f.id in form.errors]
     visited = [f.id for f in form.fields if f.id not in form.errors and (complete or f.id in form.values)]
     data: dict[str, Any] = {

@@ -17,7 +17,7 @@ from bot.domain.people import Permission
 from bot.i18n import N_
 from bot.messages import Button, Reply
 from bot.routing import Router
-from bot.storage.peers import Introduction, IntroductionStatus
+from bot.storage.peers import OPEN_STATUSES, Introduction, IntroductionStatus
 
 router = Router("introductions")
 RELAY_FLOW = "relay"
@@ -135,7 +135,8 @@ async def intro_button(ctx: Context, pressed: IntroButton) -> Reply:
                 session, outbox, ctx.catalogs, ctx.person, pressed.introduction, now
             )
             await _leave_relay(ctx, introduction.id)
-            return Reply(ctx._(introductions.ENDED), edit=False)
+            other = await profiles.peer(session, introductions.other_side(introduction, ctx.person.id))
+            return Reply(ctx._(introductions.YOU_ENDED, name=profiles.name(other, ctx.t)))
         if pressed.action == "block":
             return await _block(ctx, pressed.introduction)
         if pressed.action == "write":
@@ -227,9 +228,10 @@ async def reply_to_relayed(ctx: Context) -> Reply | None:
     found = await introductions.introduction_of_message(
         ctx.session, incoming.platform, incoming.chat_id, incoming.reply_to
     )
-    if found is None:
-        return None
-    return await _relay(ctx, found, incoming.text)
+    introduction = await ctx.session.get(Introduction, found) if found is not None else None
+    if introduction is None or introduction.status in OPEN_STATUSES:
+        return None  # a reply to a request not answered yet is an ordinary message
+    return await _relay(ctx, introduction.id, incoming.text)
 
 
 @router.button(UnblockButton, private_only=True, needs=Permission.INTRODUCE)

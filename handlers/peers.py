@@ -230,7 +230,7 @@ async def note_form(ctx: Context, context: Mapping[str, str]) -> Form:
         (
             Field(
                 "note",
-                ctx._("A short note for them (optional)"),
+                ctx._("A short note for them"),
                 FieldKind.LONG_TEXT,
                 required=False,
                 max_length=introductions.MAX_NOTE,

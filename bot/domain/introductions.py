@@ -56,6 +56,8 @@ YOU_BLOCKED = N_("You blocked {name}. Unblock them in /introductions first.")
 GONE = N_("That introduction no longer exists.")
 NOT_OPEN = N_("This request is no longer open.")
 ENDED = N_("This introduction has ended: messages are no longer passed on.")
+YOU_ENDED = N_("You ended the introduction with {name}: messages are no longer passed on.")
+UNREACHABLE = N_("{name} cannot be reached through me at the moment, so nothing was passed on.")
 LEFT_MESSAGE = N_("This message was about a focal point who has left the network's assistant.")
 
 # What people read.
@@ -184,6 +186,8 @@ async def check_request(
         raise Problem(ALREADY_ASKED if existing.requester_id == requester.id else THEY_ASKED, name=shown)
     if await open_count(session, requester.id) >= limits.max_open:
         raise Problem(TOO_MANY_OPEN, count=limits.max_open)
+    if await reachable_identity(session, target_id) is None:
+        raise Problem(UNREACHABLE, name=shown)
     return target
 
 
@@ -273,6 +277,7 @@ def accepted_buttons(introduction: Introduction, peer: Peer, t: Translator) -> t
     return (
         Button(t.gettext(WRITE, name=first_name(peer, t)), IntroButton("write", introduction.id).pack()),
         Button(t.gettext(END), IntroButton("end", introduction.id).pack()),
+        Button(t.gettext(BLOCK), IntroButton("block", introduction.id).pack()),
     )
 
 
@@ -454,7 +459,8 @@ async def relay(
         Button(t.gettext(END), IntroButton("end", introduction.id).pack()),
         Button(t.gettext(BLOCK), IntroButton("block", introduction.id).pack()),
     )
-    await _tell(session, outbox, introduction, other, f"relay:{number}", Reply(body, buttons=buttons))
+    if not await _tell(session, outbox, introduction, other, f"relay:{number}", Reply(body, buttons=buttons)):
+        raise Problem(UNREACHABLE, name=profiles.name(peer, catalogs.translator(person.language)))
     return peer
 
 

@@ -271,7 +271,11 @@ privacy.register(
 )
 privacy.register(
     "answers_given",
-    covers=("question.answered_by_id", "knowledge_suggestion.suggested_by_id"),
+    covers=(
+        "question.answered_by_id",
+        "knowledge_suggestion.suggested_by_id",
+        "knowledge_suggestion.decided_by_id",
+    ),
     export=_export_answers,
     erase=privacy.keeps_work("answers and suggestions stay, their author becomes unknown"),
 )

@@ -14,13 +14,16 @@ burst (the limits themselves are tested elsewhere).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import BotApp
 from bot.delivery.runner import DeliveryRunner
+from bot.domain import introductions as intro
 from bot.domain import profiles
+from bot.i18n import Catalogs
 from bot.storage.people import Person, PlatformIdentity
 from run_bot import delivery_runner
 from tests.emulators.telegram import SentMessage, TelegramEmulator, TelegramLimits
@@ -32,6 +35,17 @@ LYON = ("Lyon", "FR", "Europe")
 MEDELLIN = ("Medellín", "CO", "Latin America")
 NOTE = "Mombasa & Lyon <both> run youth campaigns against online hate: could we compare notes?"
 ENDED = "This introduction has ended: messages are no longer passed on."
+AMINA = "Amina Yusuf (Mombasa, Kenya)"
+_CATALOGS = Catalogs(Path(__file__).resolve().parent.parent / "locales")
+
+
+def fr(message: str, **params: object) -> str:
+    """What Marie reads: the bot's text in French (whatever the translators wrote)."""
+    return _CATALOGS.translator("fr").gettext(message, **params)
+
+
+def es(message: str, **params: object) -> str:
+    return _CATALOGS.translator("es").gettext(message, **params)
 
 
 @pytest.fixture
@@ -145,14 +159,21 @@ async def list_marie_through_the_form(chat: TelegramChat) -> None:
     await chat.send("/profile")
     shown = await expect(chat, "Marie, Adjointe au maire", "Lyon, France · Europe")
     await chat.press(shown, "Modifier mon profil")
-    summary = await expect(chat, "List me in the directory of focal points: No")
-    assert "Save my profile" in labels(summary)
-    await chat.press(summary, label_starting(summary, "Modifier\xa0: List me in the directory"))
-    question = await expect(chat, "List me in the directory of focal points", "never your contact")
-    await chat.press(question, "Yes")
-    summary = await expect(chat, "List me in the directory of focal points: Yes")
-    await chat.press(summary, "Save my profile")
-    await expect(chat, "C'est enregistré", "Listed in the directory: yes", "Introduction requests: yes")
+    listed = fr("List me in the directory of focal points")
+    summary = await expect(chat, f"{listed}: {fr('No')}")
+    assert fr("Save my profile") in labels(summary)
+    await chat.press(summary, label_starting(summary, fr("Change: {field}", field=listed)))
+    question = await expect(chat, listed)
+    await chat.press(question, fr("Yes"))
+    summary = await expect(chat, f"{listed}: {fr('Yes')}")
+    await chat.press(summary, fr("Save my profile"))
+    yes = fr("yes")
+    await expect(
+        chat,
+        "C'est enregistré",
+        fr("Listed in the directory: {answer}", answer=yes),
+        fr("Introduction requests: {answer}", answer=yes),
+    )
 
 
 # ---- the whole flow ----------------------------------------------------------------------------------
@@ -194,22 +215,22 @@ async def test_introduction_from_directory_to_relay_and_end(
     # 3. Marie gets the request in French, with Amina's card and note, but not her contact yet.
     request = await expect(
         marie,
-        "Amina Yusuf (Mombasa, Kenya) would like to be introduced to you.",
+        fr(intro.REQUEST, name=AMINA),
         "Amina Yusuf, Head of social cohesion",
         "Mombasa, Kenya · Afrique",  # the region in French
         "Haine en ligne",  # the challenge in French
-        f"Their note: {NOTE}",
+        fr(intro.REQUEST_NOTE, note=NOTE),
         "8 déc. 2026",  # open for 14 days, the date in French
     )
     assert "@" not in text_of(request) and str(amina.chat_id) not in text_of(request)
-    assert labels(request) == ["Accept", "Refuser", "Block"]
+    assert labels(request) == [fr(intro.ACCEPT), fr(intro.DECLINE), fr(intro.BLOCK)]
 
     # 4. Marie accepts: she gets Amina's username; Amina, who cannot get one, gets the relay.
-    await marie.press(request, "Accept")
+    await marie.press(request, fr(intro.ACCEPT))
     await emulator.wait_for(lambda: "@amina_ke" in text_of(request), timeout=10)
-    assert "You accepted: you are introduced to Amina Yusuf (Mombasa, Kenya)." in text_of(request)
-    assert "Write to them on Telegram: @amina_ke" in text_of(request)
-    assert labels(request) == ["Write to Amina", "End the introduction", "Block"]
+    assert fr(intro.YOU_ACCEPTED, name=AMINA) in text_of(request)
+    assert fr(intro.CONTACT_USERNAME, username="amina_ke") in text_of(request)
+    assert labels(request) == [fr(intro.WRITE, name="Amina"), fr(intro.END), fr(intro.BLOCK)]
     accepted = await expect(
         amina,
         "Marie (Lyon, France) accepted your request: you are introduced.",
@@ -226,24 +247,24 @@ async def test_introduction_from_directory_to_relay_and_end(
     assert labels(passed) == ["Write again to Marie"]
     relayed = await expect(
         marie,
-        "Amina Yusuf (Mombasa, Kenya) writes:",
+        fr(intro.RELAYED, name=AMINA),
         "Bonjour Marie! How do you moderate <hate> on your city's pages?",
     )
-    assert labels(relayed) == ["Reply", "End the introduction", "Block"]
+    assert labels(relayed) == [fr("Reply"), fr(intro.END), fr(intro.BLOCK)]
     await settled(outbox)  # the relayed message's Telegram id is recorded: a reply to it is known
-    await emulator.send_text(marie.user, "With a team of two & a clear charter.", reply_to=relayed)
-    await expect(marie, "Passed on to Amina Yusuf (Mombasa, Kenya).")
-    await expect(amina, "Marie (Lyon, France) writes:", "With a team of two & a clear charter.")
+    await emulator.send_text(marie.user, "Avec une équipe de deux & une charte claire.", reply_to=relayed)
+    await expect(marie, fr("Passed on to {name}.", name=AMINA))
+    await expect(amina, "Marie (Lyon, France) writes:", "Avec une équipe de deux & une charte claire.")
 
     # 6. Marie ends it: Amina is told, and her old Write button passes nothing on.
-    await marie.press(relayed, "End the introduction")
-    await expect(marie, "You ended the introduction with Amina Yusuf (Mombasa, Kenya)")
+    await marie.press(relayed, fr(intro.END))
+    await expect(marie, fr(intro.YOU_ENDED, name=AMINA))
     await expect(amina, "Marie (Lyon, France) ended the introduction: messages are no longer passed on.")
     await amina.press(accepted, "Write to Marie")
     await expect(amina, ENDED)
     await nothing_new(marie, outbox)
-    await emulator.send_text(marie.user, "One more thing...", reply_to=relayed)  # a Telegram reply
-    await expect(marie, ENDED)
+    await emulator.send_text(marie.user, "Encore une chose...", reply_to=relayed)  # a Telegram reply
+    await expect(marie, fr(ENDED))
     await nothing_new(amina, outbox)
 
 
@@ -263,11 +284,11 @@ async def test_a_decline_is_never_announced_and_a_block_is_silent(
     await amina.press(directory, "Ask Marie for an introduction")
     await amina.press(await expect(amina, "Ask Marie"), "Send the request")
     await expect(amina, "Your request went to Marie (Lyon, France).")
-    request = await expect(marie, "Amina Yusuf (Mombasa, Kenya) would like to be introduced to you.")
-    assert "Their note" not in text_of(request)
-    await marie.press(request, "Refuser")
-    await emulator.wait_for(lambda: "Declined." in text_of(request), timeout=10)
-    assert "Amina Yusuf (Mombasa, Kenya) is not told" in text_of(request) and not request.buttons
+    request = await expect(marie, fr(intro.REQUEST, name=AMINA))
+    assert fr(intro.REQUEST_NOTE, note="") not in text_of(request)
+    await marie.press(request, fr(intro.DECLINE))
+    await emulator.wait_for(lambda: not request.buttons, timeout=10)
+    assert AMINA in text_of(request) and fr(intro.REQUEST, name=AMINA) not in text_of(request)
     await nothing_new(amina, outbox)
     await amina.send("/introductions")
     await expect(amina, "Your requests waiting for an answer:", "Marie (Lyon, France) (open until")
@@ -280,26 +301,27 @@ async def test_a_decline_is_never_announced_and_a_block_is_silent(
     await lucia.send("/peers")
     found = await expect(
         lucia,
-        "2 focal points in the directory:",
+        es("{count} focal point in the directory:", count=2).split(" ")[0],
         "Amina Yusuf, Head of social cohesion",
         "Marie, Adjointe au maire",
         "Lyon, Francia · Europa",  # the country and region in Spanish
     )
     assert "@" not in text_of(found) and "amina_ke" not in text_of(found)
     assert str(amina.chat_id) not in text_of(found) and str(marie.chat_id) not in text_of(found)
-    assert labels(found)[:2] == ["Ask Amina for an introduction", "Ask Marie for an introduction"]
+    ask_marie = es("Ask {name} for an introduction", name="Marie")
+    assert labels(found)[:2] == [es("Ask {name} for an introduction", name="Amina"), ask_marie]
 
     # Lucía asks; Marie blocks her; Lucía is never told, and can no longer ask.
-    await lucia.press(found, "Ask Marie for an introduction")
-    await lucia.press(await expect(lucia, "Ask Marie"), "Send the request")
-    await expect(lucia, "Your request went to Marie (Lyon, Francia).")
-    request = await expect(marie, "Lucía (Medellín, Colombie) would like to be introduced to you.")
-    await marie.press(request, "Block")
-    await emulator.wait_for(lambda: "You blocked Lucía" in text_of(request), timeout=10)
-    assert "They are not told" in text_of(request) and not request.buttons
+    await lucia.press(found, ask_marie)
+    await lucia.press(await expect(lucia, "Marie (Lyon, Francia)"), es("Send the request"))
+    await expect(lucia, "Marie (Lyon, Francia)")
+    request = await expect(marie, fr(intro.REQUEST, name="Lucía (Medellín, Colombie)"))
+    await marie.press(request, fr(intro.BLOCK))
+    await emulator.wait_for(lambda: not request.buttons, timeout=10)
+    assert "Lucía" in text_of(request)
     await nothing_new(lucia, outbox)
-    await lucia.press(found, "Ask Marie for an introduction")
-    await expect(lucia, "Marie (Lyon, Francia) is not taking introduction requests at the moment.")
+    await lucia.press(found, ask_marie)
+    await expect(lucia, es(intro.NOT_TAKING, name="Marie (Lyon, Francia)"))
     await nothing_new(lucia, outbox)
     await nothing_new(marie, outbox)
 
@@ -312,7 +334,7 @@ async def ask(requester: TelegramChat, recipient: TelegramChat, name: str) -> Se
     await requester.press(directory, f"Ask {name} for an introduction")
     await requester.press(await expect(requester, f"Ask {name}"), "Send the request")
     await expect(requester, "Your request went to")
-    return await expect(recipient, "would like to be introduced to you")
+    return await expect(recipient, fr(intro.REQUEST, name=AMINA))
 
 
 async def test_a_message_for_someone_the_bot_cannot_reach_is_not_confirmed(
@@ -323,7 +345,7 @@ async def test_a_message_for_someone_the_bot_cannot_reach_is_not_confirmed(
     marie = await focal_point(app, emulator, "Marie", "fr", LYON)
     await save_profile(app, amina, amina_profile())
     await save_profile(app, marie, marie_profile(listed=True))
-    await marie.press(await ask(amina, marie, "Marie"), "Accept")
+    await marie.press(await ask(amina, marie, "Marie"), fr(intro.ACCEPT))
     accepted = await expect(amina, "Marie (Lyon, France) accepted your request")
     emulator.block_chat(marie.chat_id)  # Marie blocks the bot: the first relayed message is "gone"
     await amina.press(accepted, "Write to Marie")
@@ -355,5 +377,5 @@ async def test_a_reply_to_a_pending_request_does_not_say_it_ended(
     await settled(outbox)
     await emulator.send_text(marie.user, "Who is this?", reply_to=request)
     answer = await marie.expect_reply(timeout=10)
-    assert ENDED not in text_of(answer), text_of(answer)  # the request is open, nothing has ended
+    assert fr(ENDED) not in text_of(answer), text_of(answer)  # the request is open, nothing has ended
     await nothing_new(amina, outbox)

@@ -1,12 +1,15 @@
 """Composition root and command line: reads config, builds the app, starts adapters.
 
-python run_bot.py                 run: Telegram/Slack when their tokens are set, else the console
-python run_bot.py console [--jsonl] [--simulated-clock TIME] [--name N] [--lang L] [--staff]
-python run_bot.py db upgrade|current|revision -m MSG
-python run_bot.py i18n check|extract|init LANG
-python run_bot.py content check
-python run_bot.py cities import FILE.csv | cities export [FILE.csv]
-python run_bot.py outbox demo-batch --platform telegram --recipients 2000 | outbox status
+Installed as `scn-bot` (`.venv/bin/scn-bot ...`); `python run_bot.py ...` is the same.
+
+scn-bot                    run: Telegram/Slack when their tokens are set, else the console (demo network)
+scn-bot console [--jsonl] [--simulated-clock TIME] [--name N] [--lang L] [--staff] [--demo|--no-demo]
+scn-bot demo seed
+scn-bot db upgrade|current|revision -m MSG
+scn-bot i18n check|extract|init LANG
+scn-bot content check|export-accepted
+scn-bot cities import FILE.csv | cities export [FILE.csv]
+scn-bot outbox demo-batch --platform telegram --recipients 2000 | outbox status
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from bot.delivery.limits import Timer
 from bot.delivery.runner import DeliveryRunner, print_progress
 from bot.logs import mask_secrets, setup_logging
 from bot.payloads import PayloadStore
-from bot.storage.database import Database
+from bot.storage.database import Database, DatabaseUnreachable
 from scheduler.runner import JobScheduler, VirtualScheduler
 from scheduler.simulated import SimulatedTime
 
@@ -102,7 +105,7 @@ def subscribe_reports(app: BotApp, deliveries: DeliveryRunner) -> None:
 
 
 async def run_console(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.adapters.console import ConsoleAdapter
+    from bot.adapters.console import USAGE, ConsoleAdapter
 
     scripted = args.jsonl
     simulated = _simulated_start(args)
@@ -110,8 +113,14 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
         print("error: --simulated-clock goes with --jsonl", file=sys.stderr)
         return 2
     clock = FakeClock(simulated) if simulated is not None else None
-    app = build_app(settings, flood_limit=not scripted, clock=clock)
+    demo = _uses_demo(settings, args)
+    if demo:
+        settings = settings.model_copy(update={"bot_database_url": demo_database_url(settings)})
+    # The console is a local, trusted channel: no flood limit (a piped script gets every answer).
+    app = build_app(settings, flood_limit=False, clock=clock)
     await app.start()
+    if demo:
+        await _seed(app)
     timer = VirtualTimer(clock) if clock is not None else None
     deliveries = delivery_runner(app, settings, timer=timer)
     deliveries.listeners.subscribe("console:", print_progress(sys.stderr))
@@ -123,6 +132,8 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
     adapter = ConsoleAdapter(
         handle, jsonl=scripted, addressed=not sys.stdin.isatty(), clock=app.services.clock,
         on_clock=lambda moment: on_clock(moment) if on_clock else _no_clock(),
+        exports_dir=settings.bot_data_dir / "exports", rtl=bool(getattr(args, "rtl", False)),
+        speaker=None if scripted else _console_name(args),
     )  # fmt: skip
     if clock is not None:
         assert isinstance(scheduler, VirtualScheduler)
@@ -136,6 +147,8 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
         if scripted:
             errors = await adapter.run(after_each=after_each)
         elif sys.stdin.isatty():
+            where = "the demo network" if demo else str(settings.database_url).split("///")[-1]
+            print(f"{USAGE}\n(on {where}; the log is in {settings.bot_data_dir / 'bot.log'})\n")
 
             def prompt() -> str:
                 sys.stdout.write("you> ")
@@ -154,6 +167,46 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
         await deliveries.stop()
         await app.close()
     return 1 if errors and scripted and args.strict else 0
+
+
+def demo_database_url(settings: Settings) -> str:
+    return f"sqlite+aiosqlite:///{settings.bot_data_dir / 'demo' / 'demo.sqlite3'}"
+
+
+def _uses_demo(settings: Settings, args: argparse.Namespace) -> bool:
+    """The interactive console runs on the demo network unless a database is configured (or
+    `--no-demo`); a script (`--jsonl`) only with `--demo`."""
+    if settings.bot_database_url or getattr(args, "no_demo", False):
+        return False
+    return bool(getattr(args, "demo", False)) or not getattr(args, "jsonl", False)
+
+
+async def _seed(app: BotApp) -> None:
+    from bot.domain import demo
+
+    async with app.database.session() as session:
+        await demo.seed(session, app.services.outbox, app.services.catalogs, app.services.clock.now())
+
+
+async def demo_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`demo seed`: make the demo network in its own database (never the one BOT_DATABASE_URL names)."""
+    from bot.domain import demo
+
+    demo_settings = settings.model_copy(update={"bot_database_url": demo_database_url(settings)})
+    app = build_app(demo_settings, flood_limit=False)
+    await app.start()
+    try:
+        async with app.database.session() as session:
+            seeded = await demo.seed(
+                session, app.services.outbox, app.services.catalogs, app.services.clock.now()
+            )
+    finally:
+        await app.close()
+    print(
+        f"demo network in {demo_settings.database_url.split('///')[-1]}: {seeded.cities} cities, "
+        f"{seeded.people} people, upcoming event #{seeded.event}, application #{seeded.application} to review"
+    )
+    return 0
 
 
 def _console_name(args: argparse.Namespace) -> str:
@@ -332,9 +385,15 @@ def i18n_command(settings: Settings, args: argparse.Namespace) -> int:
     from bot import i18n_check
 
     if args.action == "check":
+        from bot.i18n import OFFERED_AT, Catalogs
+
         problems = i18n_check.check_catalogs(settings.bot_locales_dir)
         for problem in problems:
             print(problem, file=sys.stderr)
+        catalogs = Catalogs(settings.bot_locales_dir, settings.bot_default_language)
+        for language, share in sorted(catalogs.completeness.items()):
+            offered = "" if share >= OFFERED_AT else f" (not offered in /language below {OFFERED_AT:.0%})"
+            print(f"{language}: {share:.0%} translated{offered}")
         print(f"i18n check: {len(problems)} problem(s)")
         return 1 if problems else 0
     if args.action == "extract":
@@ -436,11 +495,17 @@ async def _registry(settings: Settings, work: Callable[[AsyncSession], Awaitable
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="run_bot.py", description="Strong Cities Network assistant")
-    root.set_defaults(command="run", jsonl=False, name=None, lang=None, staff=False, strict=False)
+    root = argparse.ArgumentParser(prog="scn-bot", description="Strong Cities Network assistant")
+    root.set_defaults(
+        command="run", jsonl=False, name=None, lang=None, staff=False, strict=False, demo=False, no_demo=False
+    )
     root.add_argument("--name", default=None, help="without tokens: who you are in the console chat")
     root.add_argument("--lang", default=None, help="without tokens: the console's language hint, e.g. ar")
     root.add_argument("--staff", action="store_true", help="without tokens: speak as staff in the console")
+    root.add_argument(
+        "--rtl", action="store_true", help="without tokens: keep bidi marks (terminals with bidi)"
+    )
+    root.add_argument("--no-demo", action="store_true", help="without tokens: not on the demo network")
     sub = root.add_subparsers(dest="command")
     console = sub.add_parser("console", help="chat in the terminal, or script it with --jsonl")
     console.add_argument("--jsonl", action="store_true", help="read and write one JSON object per line")
@@ -448,10 +513,15 @@ def parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", default=None, help="platform language hint, e.g. ar")
     console.add_argument("--staff", action="store_true", help="speak as staff")
     console.add_argument("--strict", action="store_true", help="exit 1 if any input line was bad")
+    console.add_argument("--rtl", action="store_true", help="keep bidi isolate marks (a terminal with bidi)")
+    console.add_argument("--demo", action="store_true", help="on the demo network, even with --jsonl")
+    console.add_argument("--no-demo", action="store_true", help="not on the demo network (a fresh database)")
     console.add_argument(
         "--simulated-clock", metavar="TIME", type=_iso_time,
         help="run on a simulated clock starting at TIME (ISO 8601); it moves on {\"clock\": ...} lines",
     )  # fmt: skip
+    demo = sub.add_parser("demo", help="the demo network the console starts on")
+    demo.add_argument("action", choices=["seed"])
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current", "revision"])
     db.add_argument("-m", "--message", default="change")
@@ -505,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_console(settings, args))
         if args.command == "db":
             return asyncio.run(db_command(settings, args))
+        if args.command == "demo":
+            return asyncio.run(demo_command(settings, args))
         if args.command == "i18n":
             return i18n_command(settings, args)
         if args.command == "content":
@@ -513,11 +585,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(outbox_command(settings, args))
         if args.command == "cities":
             return cities_command(settings, args)
-    except (SchemaOutdated, ContentError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (SchemaOutdated, ContentError, DatabaseUnreachable) as error:
+        print(f"error: {mask_secrets(str(error), settings.secret_values())}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # Ctrl-C: leave at once, on a fresh line
+        print(file=sys.stderr)
+        return 0 if console else 130
     return 2
 
 

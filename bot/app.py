@@ -61,7 +61,9 @@ class BotApp:
         self.dispatcher = Dispatcher(self.services)
 
     async def start(self) -> None:
-        """Make sure the schema is current: SQLite is migrated in place; PostgreSQL must be upgraded."""
+        """Make sure the database answers (else `DatabaseUnreachable`) and the schema is current:
+        SQLite is migrated in place; PostgreSQL must be upgraded."""
+        await self.database.check()
         if self.database.is_sqlite:
             await self.database.upgrade()
             return

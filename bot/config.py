@@ -6,13 +6,15 @@ Every setting is an environment variable of the same name in upper case (see REA
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_LANGUAGE = "en"  # the language of the code's strings: it needs no catalogue
 
 SECRET_SETTINGS = frozenset(
     {
@@ -23,6 +25,9 @@ SECRET_SETTINGS = frozenset(
         "slack_signing_secret",
     }
 )
+
+
+TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
 
 
 class ConfigError(Exception):
@@ -97,6 +102,26 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not TELEGRAM_TOKEN.match(value.get_secret_value().strip()):
+            raise ValueError("is not a bot token from @BotFather (digits, a colon, then letters and digits)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _slack_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        prefix = "xoxb-" if info.field_name == "slack_bot_token" else "xapp-"
+        if not value.get_secret_value().strip().startswith(prefix):
+            kind = "bot token" if prefix == "xoxb-" else "app-level token"
+            raise ValueError(f"is not a Slack {kind} (it starts with {prefix})")
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("matching_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
@@ -133,12 +158,34 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning a validation error into one `ConfigError` line."""
+    """Read the settings, turning a validation error into one `ConfigError` line; then check what the
+    values point at (folders, the default language's catalogue), so a bad setting stops the bot before
+    anything starts."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
         shown = "" if name.lower() in SECRET_SETTINGS else f" (got {first.get('input')!r})"
         raise ConfigError(f"{name}: {message}{shown}") from None
+    check_places(settings)
+    return settings
+
+
+def check_places(settings: Settings) -> None:
+    """The folders exist and the default language has a catalogue; else `ConfigError`."""
+    for name in ("bot_content_dir", "bot_locales_dir"):
+        folder: Path = getattr(settings, name)
+        if not folder.is_dir():
+            raise ConfigError(f"{name.upper()}: {folder} is not a folder")
+    language = settings.bot_default_language
+    catalogues = sorted(p.parent.parent.name for p in settings.bot_locales_dir.glob("*/LC_MESSAGES/*.po"))
+    if language != SOURCE_LANGUAGE and language not in catalogues:
+        known = ", ".join([SOURCE_LANGUAGE, *catalogues])
+        raise ConfigError(
+            f"BOT_DEFAULT_LANGUAGE: there is no catalogue for {language!r} in {settings.bot_locales_dir} "
+            f"(there are: {known}; `run_bot.py i18n init {language}` starts one)"
+        )
+    if settings.bot_data_dir.exists() and not settings.bot_data_dir.is_dir():
+        raise ConfigError(f"BOT_DATA_DIR: {settings.bot_data_dir} is a file, not a folder")

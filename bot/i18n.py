@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -99,6 +100,9 @@ def _zone(tz: tzinfo | str | None) -> tzinfo | None:
     return ZoneInfo(tz) if isinstance(tz, str) else tz
 
 
+OFFERED_AT = 0.9  # share of a catalogue translated before /language offers it
+
+
 class Catalogs:
     """All languages found under `locales/`, plus English (the source)."""
 
@@ -108,17 +112,30 @@ class Catalogs:
         self._translators: dict[str, Translator] = {
             SOURCE_LANGUAGE: Translator(SOURCE_LANGUAGE, Locale.parse(SOURCE_LANGUAGE), NullTranslations())
         }
+        self.completeness: dict[str, float] = {SOURCE_LANGUAGE: 1.0}
+        pot = locales_dir / f"{DOMAIN}.pot"
+        wanted = _template_ids(pot, _stamp(pot))
         for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             language = po_path.parent.parent.name
-            self._translators[language] = Translator(
-                language, Locale.parse(language), _compile(po_path, language)
-            )
+            translations, share = _compile(po_path, _stamp(po_path), language, wanted)
+            self._translators[language] = Translator(language, Locale.parse(language), translations)
+            self.completeness[language] = share
         if default_language not in self._translators:
             raise ValueError(f"no catalogue for the default language {default_language!r}")
 
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(sorted(self._translators))
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The languages a person may choose: those translated far enough (`OFFERED_AT`), and the
+        default language. A catalogue still being translated speaks only where it is complete."""
+        return tuple(
+            language
+            for language in self.languages
+            if self.completeness.get(language, 0.0) >= OFFERED_AT or language == self.default_language
+        )
 
     def __contains__(self, language: object) -> bool:
         return language in self._translators
@@ -129,13 +146,49 @@ class Catalogs:
         return self._translators[self.default_language]
 
 
-def _compile(po_path: Path, language: str) -> NullTranslations:
+def _stamp(path: Path) -> tuple[int, int]:
+    """What identifies a file's content for the caches below: its size and modification time."""
+    try:
+        found = path.stat()
+    except OSError:
+        return (0, 0)
+    return (found.st_size, found.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _template_ids(pot_path: Path, stamp: tuple[int, int]) -> frozenset[str] | None:
+    """The msgids the code uses (`messages.pot`, refreshed by `i18n extract`), when there is one."""
+    if not pot_path.is_file():
+        return None
+    with pot_path.open("rb") as handle:
+        template = read_po(handle, domain=DOMAIN)
+    return frozenset(_key(message.id) for message in template if message.id)
+
+
+def _key(message_id: str | tuple[str, ...] | list[str]) -> str:
+    return message_id if isinstance(message_id, str) else str(message_id[0])
+
+
+@lru_cache(maxsize=64)
+def _compile(
+    po_path: Path, stamp: tuple[int, int], language: str, wanted: frozenset[str] | None = None
+) -> tuple[NullTranslations, float]:
+    """The catalogue's translations, and the share of the code's messages (`wanted`; else the
+    catalogue's own) it translates; a fuzzy entry is not a translation."""
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
+    done = {
+        _key(message.id)
+        for message in catalog
+        if message.id
+        and not message.fuzzy
+        and (all(message.string) if isinstance(message.string, (list, tuple)) else bool(message.string))
+    }
+    total = wanted if wanted is not None else frozenset(_key(m.id) for m in catalog if m.id)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return Translations(buffer, domain=DOMAIN), (len(done & total) / len(total) if total else 1.0)
 
 
 def language_name(language: str, in_language: str | None = None, *, capitalize: bool = True) -> str:

@@ -19,6 +19,13 @@ def help_text(ctx: Context) -> str:
     if ctx.is_staff:
         lines.append(ctx._("On Slack, type the same commands after /scn, for example /scn announce."))
     lines.append(ctx._("You can also simply write your question."))
+    if ctx.incoming.platform == "console":
+        lines.append(
+            ctx._(
+                "In this terminal: a number presses a button of the last reply; /quit, Ctrl-D or Ctrl-C "
+                "leaves."
+            )
+        )
     return "\n".join(lines)
 
 

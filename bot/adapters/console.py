@@ -18,16 +18,18 @@ import asyncio
 import base64
 import json
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.adapters.base import Handle
 from bot.clock import Clock, SystemClock
 from bot.forms import Form, FormSubmission
 from bot.markup import html_to_plain
-from bot.messages import Incoming, Markup, Reply
+from bot.messages import Attachment, Incoming, Markup, Reply
 
 PLATFORM = "console"
 DEMO_PERSON = "demo"
@@ -259,8 +261,22 @@ def _submission(raw: object) -> FormSubmission:
     return FormSubmission(raw["form"], dict(values), dict(context))
 
 
+USAGE = (
+    "Type a message and press Enter. A number presses a button of the last reply, as long as nothing "
+    "came in since. /quit, Ctrl-D or Ctrl-C leaves."
+)
+STALE_BUTTON = "console:stale"  # what a number no button answers to is sent as (the core: "expired")
+_ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))  # LRI, RLI, FSI, PDI
+
+
 class ConsoleAdapter:
-    """Speaks to demo people on the terminal; `send` prints deliveries addressed to them."""
+    """Speaks to demo people on the terminal; `send` prints deliveries addressed to them.
+
+    Interactive, a number presses a button of the latest reply that had buttons, and only while no
+    other message came in since (a stale number is answered as an expired button); attachments are
+    written to `exports_dir` and their path printed; bidi isolate marks are left out unless `rtl`
+    (most terminals show them as boxes).
+    """
 
     platform = PLATFORM
 
@@ -274,6 +290,9 @@ class ConsoleAdapter:
         addressed: bool = False,
         clock: Clock | None = None,
         on_clock: Callable[[datetime], Awaitable[str | None]] | None = None,
+        exports_dir: Path | None = None,
+        rtl: bool = False,
+        speaker: str | None = None,
     ) -> None:
         self._handle = handle
         self._out = out
@@ -282,7 +301,11 @@ class ConsoleAdapter:
         self._addressed = addressed  # name the recipient in the human format (several people talking)
         self._clock = clock or SystemClock()
         self._on_clock = on_clock  # moves the simulated clock; returns an error, or None
+        self._exports_dir = exports_dir
+        self._rtl = rtl
         self._buttons: list[str] = []
+        self._fresh = False  # the buttons belong to the last message shown
+        self._speaker = speaker  # who types at this terminal (interactive): others' messages are summed up
 
     async def start(self) -> None:
         return None
@@ -317,10 +340,12 @@ class ConsoleAdapter:
         `speaker` speaks as that person without the greeting (piped input); `defaults` sets the
         language hint and staff vouch of plain-text lines; in the human format a number presses a
         button of the last reply. `after_each` runs after every line (the simulated clock's deliveries).
+        Lines are read on a daemon thread, so Ctrl-C (KeyboardInterrupt) leaves at once, even while the
+        terminal waits for a line.
         """
-        read = readline or sys.stdin.readline
-        loop = asyncio.get_running_loop()
+        lines = _LineReader(readline or sys.stdin.readline)
         errors = number = 0
+        self._speaker = self._speaker or greet_as or speaker
         if greet_as is not None:
             await self._process(
                 Incoming.from_text(
@@ -328,7 +353,7 @@ class ConsoleAdapter:
                 )
             )
         while True:
-            line = await loop.run_in_executor(None, read)
+            line = await lines.next()
             if line == "" or (not self._jsonl and line.strip() in ("/quit", "/exit")):
                 return errors
             number += 1
@@ -362,8 +387,10 @@ class ConsoleAdapter:
         if not _storable(stripped):
             raise ConsoleInputError("that line holds characters that cannot be stored")
         extra: dict[str, Any] = {"display_name": name, **defaults}
+        fresh, self._fresh = self._fresh, False  # whatever is typed now, the buttons shown are spent
         if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
-            return Incoming(PLATFORM, name, name, button=self._buttons[int(stripped) - 1], **extra)
+            payload = self._buttons[int(stripped) - 1] if fresh else STALE_BUTTON
+            return Incoming(PLATFORM, name, name, button=payload, **extra)
         return Incoming.from_text(PLATFORM, name, name, stripped, **extra)
 
     async def _process(self, incoming: Incoming) -> None:
@@ -372,17 +399,76 @@ class ConsoleAdapter:
                 await self.send(incoming.chat_id, reply)
 
     def _print_interactive(self, chat_id: str, reply: Reply) -> None:
+        text = plain_text(reply)
+        if not self._rtl:
+            text = text.translate(_ISOLATES)
+        if self._speaker is not None and chat_id != self._speaker:
+            # Someone else's message (a demo peer's invitation): one line, and their buttons are theirs.
+            head, _, rest = text.strip().partition("\n")
+            more = f" (+{rest.count(chr(10)) + 1} lines)" if rest.strip() else ""
+            self._out.write(f"bot> [to {chat_id}] {head[:120]}{more}\n")
+            return
         target = f"[to {chat_id}] " if self._addressed else ""
-        body = plain_text(reply).replace("\n", "\n     ")
+        body = text.replace("\n", "\n     ")
         self._out.write(f"bot> {target}{body}\n")
         payloads = [b.payload for b in reply.buttons if b.payload]
         if payloads:
             self._buttons = payloads
-            labels = [b.label for b in reply.buttons if b.payload]
+            self._fresh = True
+            labels = [
+                b.label if self._rtl else b.label.translate(_ISOLATES) for b in reply.buttons if b.payload
+            ]
             self._out.write("     " + "  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)) + "\n")
+        else:
+            self._fresh = False  # another message came in: the older buttons are no longer "the last"
         for button in reply.buttons:
             if button.url:
                 self._out.write(f"     {button.label}: {button.url}\n")
         for attachment in reply.attachments:
-            self._out.write(f"     (attachment: {attachment.filename}, {len(attachment.content)} bytes)\n")
+            self._out.write(f"     {self._saved(attachment)}\n")
         self._out.write("\n")
+
+    def _saved(self, attachment: Attachment) -> str:
+        """Write an attachment under `exports_dir` (a name that never overwrites) and say where."""
+        if self._exports_dir is None:
+            return f"(attachment: {attachment.filename}, {len(attachment.content)} bytes)"
+        self._exports_dir.mkdir(parents=True, exist_ok=True)
+        stamp = self._clock.now().strftime("%Y%m%d-%H%M%S")
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in attachment.filename) or "file"
+        path = self._exports_dir / f"{stamp}-{safe}"
+        counter = 1
+        while path.exists():
+            counter += 1
+            path = self._exports_dir / f"{stamp}-{counter}-{safe}"
+        path.write_bytes(attachment.content)
+        return f"(file saved: {path}, {len(attachment.content)} bytes)"
+
+
+class _LineReader:
+    """Lines from a blocking `readline`, read on a daemon thread: the event loop never waits on it, and
+    a process leaving (Ctrl-C) never waits for the terminal to give a line."""
+
+    def __init__(self, readline: Callable[[], str]) -> None:
+        self._readline = readline
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._started = False
+
+    async def next(self) -> str:
+        if not self._started:
+            self._started = True
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._pump, args=(loop,), name="console-input", daemon=True).start()
+        return await self._queue.get()
+
+    def _pump(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            try:
+                line = self._readline()
+            except (EOFError, OSError, ValueError):
+                line = ""
+            try:
+                loop.call_soon_threadsafe(self._queue.put_nowait, line)
+            except RuntimeError:  # the loop closed: the console is leaving
+                return
+            if line == "":
+                return

@@ -21,6 +21,12 @@ from sqlalchemy.ext.asyncio import (
 from bot.config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+CONNECT_TIMEOUT = 10.0  # seconds to wait for PostgreSQL to accept a connection
+
+
+class DatabaseUnreachable(Exception):
+    """The database refused the connection (down, wrong host, role or password, no such database).
+    The message is one line naming BOT_DATABASE_URL, without the password."""
 
 
 class Database:
@@ -38,6 +44,7 @@ class Database:
             connect_args["timeout"] = 30
         else:
             engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            connect_args["timeout"] = CONNECT_TIMEOUT
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}
         self.engine: AsyncEngine = create_async_engine(
@@ -76,6 +83,18 @@ class Database:
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as connection:
             return await connection.run_sync(_current_revision)
+
+    async def check(self) -> None:
+        """Connect once; `DatabaseUnreachable` with the reason when the database refuses."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # asyncpg, sqlite3 and OS errors all mean "cannot use it"
+            reason = " ".join(str(getattr(error, "orig", None) or error).split()) or type(error).__name__
+            shown = self.url.render_as_string(hide_password=True)
+            raise DatabaseUnreachable(
+                f"BOT_DATABASE_URL: cannot connect to {shown}: {reason[:300]}"
+            ) from None
 
     async def ping(self) -> bool:
         try:

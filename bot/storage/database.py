@@ -22,6 +22,10 @@ from bot.config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 CONNECT_TIMEOUT = 10.0  # seconds to wait for PostgreSQL to accept a connection
+# Connections kept open: at least as many as work at once in one process (16 Telegram updates, the
+# delivery workers of each platform, the scheduler), so none is opened and closed per message.
+POOL_SIZE = 24
+POOL_OVERFLOW = 8
 
 
 class DatabaseUnreachable(Exception):
@@ -42,8 +46,10 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             connect_args["timeout"] = 30
+            if database and database != ":memory:":
+                engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         else:
-            engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
             connect_args["timeout"] = CONNECT_TIMEOUT
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}

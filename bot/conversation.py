@@ -22,10 +22,20 @@ class Conversation:
         self._clock = clock
         self._state: ConversationState | None = None
         self._loaded = False
+        self._preloaded = False
+
+    def preload(self, state: ConversationState | None) -> None:
+        """The state as read with the person (one query for both, `bot.identity`)."""
+        if not self._loaded:
+            self._state, self._loaded = state, False
+            self._preloaded = True
 
     async def load(self) -> ConversationState | None:
         if not self._loaded:
-            state = await self._session.get(ConversationState, self._person_id)
+            if self._preloaded:
+                state = self._state
+            else:
+                state = await self._session.get(ConversationState, self._person_id)
             if state is not None and state.expires_at <= self._clock.now():
                 await self._session.delete(state)
                 state = None

@@ -6,6 +6,7 @@ False (the platform checked) takes the staff role away again, None leaves the st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.messages import Incoming
+from bot.storage.conversation import ConversationState
 from bot.storage.people import Person, PlatformIdentity, Role
 
 SEEN_RESOLUTION = timedelta(
@@ -24,14 +26,29 @@ SEEN_RESOLUTION = timedelta(
 async def find_identity(
     session: AsyncSession, platform: str, external_id: str
 ) -> tuple[Person, PlatformIdentity] | None:
+    found = await _find(session, platform, external_id)
+    return (found.person, found.identity) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    person: Person
+    identity: PlatformIdentity
+    created: bool
+    conversation: ConversationState | None  # read in the same query (None: no pending form)
+
+
+async def _find(session: AsyncSession, platform: str, external_id: str) -> Identified | None:
+    """The person, their identity and their pending conversation state, in one query."""
     row = (
         await session.execute(
-            select(Person, PlatformIdentity)
+            select(Person, PlatformIdentity, ConversationState)
             .join(PlatformIdentity, PlatformIdentity.person_id == Person.id)
+            .outerjoin(ConversationState, ConversationState.person_id == Person.id)
             .where(PlatformIdentity.platform == platform, PlatformIdentity.external_id == external_id)
         )
     ).first()
-    return (row[0], row[1]) if row else None
+    return Identified(row[0], row[1], False, row[2]) if row else None
 
 
 async def identify(
@@ -39,8 +56,14 @@ async def identify(
 ) -> tuple[Person, PlatformIdentity, bool]:
     """The person behind `incoming`, created the first time they write (a guest, or staff if vouched);
     the flag says whether this message created them."""
+    found = await identify_with_state(session, incoming, clock)
+    return found.person, found.identity, found.created
+
+
+async def identify_with_state(session: AsyncSession, incoming: Incoming, clock: Clock) -> Identified:
+    """`identify`, with the person's pending conversation state read in the same query."""
     now = clock.now()
-    found = await find_identity(session, incoming.platform, incoming.user_id)
+    found = await _find(session, incoming.platform, incoming.user_id)
     if found is None:
         role = Role.STAFF if incoming.staff_vouched else Role.GUEST
         person = Person(
@@ -58,12 +81,12 @@ async def identify(
                 session.add_all([person, identity])
         except IntegrityError:
             # The same new person wrote twice at once; the other message created them.
-            found = await find_identity(session, incoming.platform, incoming.user_id)
+            found = await _find(session, incoming.platform, incoming.user_id)
             if found is None:
                 raise
         else:
-            return person, identity, True
-    person, identity = found
+            return Identified(person, identity, True, None)
+    person, identity = found.person, found.identity
     if now - person.last_seen_at >= SEEN_RESOLUTION:
         person.last_seen_at = now
     if incoming.is_private and identity.chat_id != incoming.chat_id:
@@ -74,7 +97,7 @@ async def identify(
         identity.unreachable_at = None  # they wrote to us, so they can be reached again
     if incoming.display_name and not person.display_name:
         person.display_name = incoming.display_name[:200]
-    return person, identity, False
+    return found
 
 
 def vouched_role(person: Person, incoming: Incoming) -> str | None:

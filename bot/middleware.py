@@ -11,7 +11,7 @@ from typing import TypeAlias
 from bot.context import Context
 from bot.flood import FloodVerdict
 from bot.i18n import N_
-from bot.identity import identify, vouched_role
+from bot.identity import identify_with_state, vouched_role
 from bot.messages import Reply
 from bot.storage.audit import AuditEntry
 from bot.storage.people import Role
@@ -23,8 +23,10 @@ FLOOD_WARNING = N_("You are sending messages very quickly. Please wait a minute,
 
 
 async def identify_person(ctx: Context, call_next: Next) -> list[Reply]:
-    person, ctx._identity, created = await identify(ctx.session, ctx.incoming, ctx.clock)
+    found = await identify_with_state(ctx.session, ctx.incoming, ctx.clock)
+    person, ctx._identity, created = found.person, found.identity, found.created
     ctx._person = person
+    ctx.conversation.preload(found.conversation)
     if person.id is None:
         await ctx.session.flush()  # a new person gets an id now
     if created and person.role == Role.STAFF.value:

@@ -17,7 +17,7 @@ from babel import Locale
 from babel.core import get_global
 from rapidfuzz import fuzz, process
 
-from bot.textnorm import contains_phrase, fold, tokenize
+from bot.textnorm import Words, contains_phrase, fold, tokenize
 
 # Not countries: the European Union, the eurozone, the United Nations, "outlying Oceania", unknown,
 # pseudo-locales. Kosovo (XK) is kept: it is a member authority's country.
@@ -132,7 +132,7 @@ def _phrases(languages: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], str, bo
 def countries_in(text: str, language: str = "en") -> list[str]:
     """The countries a sentence names, in `language` or English: exact names first; only when there are
     none, names in `language` with another ending ("в Кении")."""
-    tokens = tokenize(text)
+    tokens = Words(tokenize(text))
     names = _phrases(tuple(dict.fromkeys((language, "en"))))
     exact = [code for words, code, _own in names if contains_phrase(tokens, list(words), endings=False)]
     if exact:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from bot.textnorm import contains_phrase, tokenize
+from bot.textnorm import Words, contains_phrase, tokenize
 
 log = logging.getLogger(__name__)
 CHALLENGES = "challenges.yaml"
@@ -62,11 +63,11 @@ class Taxonomy:
 
     def is_ask(self, text: str, language: str) -> bool:
         """Whether `text` asks for peers ("who works on ...") in `language` or English."""
-        return _mentions(tokenize(text), self.ask, language)
+        return _mentions(Words(tokenize(text)), self.ask, language)
 
     def topics_in(self, text: str, language: str) -> list[str]:
         """The challenges `text` names (by its label or one of its words), in taxonomy order."""
-        tokens = tokenize(text)
+        tokens = Words(tokenize(text))
         found = []
         for challenge in self.challenges.values():
             table = {k: (*challenge.words.get(k, ()), v) for k, v in challenge.labels.items()}
@@ -76,7 +77,7 @@ class Taxonomy:
 
     def regions_in(self, text: str, language: str) -> list[str]:
         """The regions `text` names, in any of their names in `language` or English."""
-        tokens = tokenize(text)
+        tokens = Words(tokenize(text))
         return [
             region
             for region, names in self.region_names.items()
@@ -84,11 +85,16 @@ class Taxonomy:
         ]
 
 
-def _mentions(tokens: list[str], table: Mapping[str, tuple[str, ...]], language: str) -> bool:
-    own = any(contains_phrase(tokens, tokenize(phrase)) for phrase in table.get(language, ()))
+@lru_cache(maxsize=8192)
+def _words(phrase: str) -> list[str]:
+    return tokenize(phrase)
+
+
+def _mentions(tokens: Words, table: Mapping[str, tuple[str, ...]], language: str) -> bool:
+    own = any(contains_phrase(tokens, _words(phrase)) for phrase in table.get(language, ()))
     if own or language == "en":
         return own
-    return any(contains_phrase(tokens, tokenize(phrase), endings=False) for phrase in table.get("en", ()))
+    return any(contains_phrase(tokens, _words(phrase), endings=False) for phrase in table.get("en", ()))
 
 
 def _read(path: Path, problems: list[str]) -> dict[str, Any] | None:

@@ -118,13 +118,33 @@ def tokenize(text: str) -> list[str]:
 ENDING_LETTERS = 5  # a phrase word this long also matches the same word with another ending
 
 
-def contains_phrase(tokens: list[str], phrase: list[str], *, endings: bool = True) -> bool:
+class Words:
+    """A message's folded words, indexed so that most phrases are ruled out by set lookups."""
+
+    __slots__ = ("tokens", "exact", "stems")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.exact = frozenset(tokens)
+        self.stems = frozenset(
+            token[:size] for token in tokens for size in range(ENDING_LETTERS - 1, len(token) + 1)
+        )
+
+    def may_hold(self, word: str, endings: bool) -> bool:
+        return word in self.exact or (endings and len(word) >= ENDING_LETTERS and word[:-1] in self.stems)
+
+
+def contains_phrase(tokens: list[str] | Words, phrase: list[str], *, endings: bool = True) -> bool:
     """Whether the folded words `phrase` occur together, in order, in `tokens`. With `endings`, a phrase
     word of five letters or more also matches a word that differs only after its last-but-one letter
     ("Балканы" finds "Балканах", "Кения" finds "Кении", "Balkans" finds "Balkan")."""
     size = len(phrase)
     if not size:
         return False
+    if isinstance(tokens, Words):
+        if not all(tokens.may_hold(word, endings) for word in phrase):
+            return False
+        tokens = tokens.tokens
     for start in range(len(tokens) - size + 1):
         if all(_same_word(tokens[start + i], phrase[i], endings) for i in range(size)):
             return True

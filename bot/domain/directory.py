@@ -19,7 +19,7 @@ from bot.domain.profiles import Peer
 from bot.i18n import language_name
 from bot.storage.peers import Block
 from bot.taxonomy import Taxonomy
-from bot.textnorm import contains_phrase, tokenize
+from bot.textnorm import Words, contains_phrase, tokenize
 
 PAGE = 5
 
@@ -120,7 +120,7 @@ def from_text(
 
 def _languages_in(text: str, language: str, codes: tuple[str, ...]) -> list[str]:
     """Languages a sentence names ("who speaks Arabic", "qui parle arabe"), in its language or English."""
-    tokens = tokenize(text)
+    tokens = Words(tokenize(text))
     found = []
     for code in codes:
         names = {language_name(code, language, capitalize=False), language_name(code, "en")}

@@ -47,7 +47,10 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             connect_args["timeout"] = 30
             if database and database != ":memory:":
-                engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+                # No rollback when a connection goes back to the pool: every session and connection here
+                # ends its transaction itself (commit, rollback, or Connection.close), and on aiosqlite
+                # each call is a hop to the connection's thread (one of seven a message).
+                engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_reset_on_return=None)
         else:
             engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
             connect_args["timeout"] = CONNECT_TIMEOUT

@@ -10,24 +10,31 @@ refusal raised deeper down (by a domain service) rolls the work back too and is 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import form_flow
 from bot.access import Refused
 from bot.callbacks import prefix_of
 from bot.context import Context
+from bot.forms import keepable, storable
 from bot.i18n import N_, Translator
 from bot.messages import Incoming, Reply
 from bot.middleware import DEFAULT_MIDDLEWARE, Middleware, Next, audit_entries, primary_subtag
 from bot.routing import as_replies
 from bot.services import Services
+from bot.storage.inbound import SeenEvent
 from bot.storage.people import Person
 
 log = logging.getLogger("bot.dispatch")
 
 EMPTY_TEXT = N_("Your message was empty. Please write your question in words, or send /help.")
+UNREADABLE = N_("Your message holds characters I cannot read or keep. Please type it again.")
 TOO_LONG = N_("That message is too long: I can read up to {limit} characters. Please send a shorter one.")
 BUTTON_EXPIRED = N_("That button has expired. Send /start to see the menu again.")
 NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Send /help to see what I can do.")
@@ -48,13 +55,18 @@ class Dispatcher:
     async def dispatch(self, incoming: Incoming) -> list[Reply]:
         """Handle one message inside one database transaction; always returns (never raises)."""
         started = time.perf_counter()
+        incoming = _keepable(incoming)
         ctx: Context | None = None
         outcome = "ok"
         replies: list[Reply]
         try:
             async with self.services.database.session() as session:
-                ctx = Context(incoming, session, self.services)
-                replies = await self._chain(ctx)
+                if incoming.event_id is not None and not await first_time(session, incoming, self.services):
+                    outcome = "duplicate"
+                    replies = []
+                else:
+                    ctx = Context(incoming, session, self.services)
+                    replies = await self._chain(ctx)
         except Refused as refused:
             outcome = "refused"
             replies = [Reply(self._translator(ctx, incoming).gettext(refused.message or NOT_ALLOWED))]
@@ -96,6 +108,20 @@ class Dispatcher:
                 session.add_all(audit_entries(ctx, outcome))
         except Exception:
             log.exception("audit entries of a failed message could not be written")
+
+
+async def first_time(session: AsyncSession, incoming: Incoming, services: Services) -> bool:
+    """Record the event's platform id with the work it causes; False when it was handled before (a
+    replay: nothing is answered twice). Rolled back with a failed message, so a retry is served."""
+    values = {
+        "platform": incoming.platform,
+        "event_id": str(incoming.event_id)[:100],
+        "seen_at": services.clock.now(),
+    }
+    insert = sqlite.insert if services.database.is_sqlite else postgresql.insert
+    statement = insert(SeenEvent).values(values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def action_name(incoming: Incoming) -> str:
@@ -144,6 +170,8 @@ async def _route(ctx: Context) -> list[Reply]:
         problem = _text_problem(ctx, incoming.text)
         if problem is not None:
             return [problem] if incoming.addressed else []
+    if not storable(incoming.args) or (incoming.button is not None and not storable(incoming.button)):
+        return [Reply(ctx._(UNREADABLE), notice=ctx._(UNREADABLE))]
     if incoming.form is not None:
         form_route = routes.forms.get(incoming.form.form_id)
         refusal = authorize(ctx, form_route.needs if form_route else None, f"form:{incoming.form.form_id}")
@@ -196,7 +224,20 @@ async def _route(ctx: Context) -> list[Reply]:
     return [Reply(ctx._(NOT_UNDERSTOOD))]
 
 
+def _keepable(incoming: Incoming) -> Incoming:
+    """The sender's name and handle as the database can keep them (a NUL or a lone surrogate, which a
+    platform may send, becomes U+FFFD); the message itself is checked by `route`."""
+    name, handle = incoming.display_name, incoming.username
+    if storable(name) and (handle is None or storable(handle)):
+        return incoming
+    return dataclasses.replace(
+        incoming, display_name=keepable(name), username=keepable(handle) if handle is not None else None
+    )
+
+
 def _text_problem(ctx: Context, text: str) -> Reply | None:
+    if not storable(text):
+        return Reply(ctx._(UNREADABLE))
     if not text.strip() or not any(ch.isprintable() and not ch.isspace() for ch in text):
         return Reply(ctx._(EMPTY_TEXT))
     limit = ctx.services.settings.bot_max_text_length

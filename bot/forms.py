@@ -161,6 +161,13 @@ def storable(text: str) -> bool:
     return True
 
 
+def keepable(text: str) -> str:
+    """`text` with every NUL and lone surrogate replaced by U+FFFD (for names, which are never refused)."""
+    if storable(text):
+        return text
+    return "".join("\ufffd" if ch == "\x00" or "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
 def check_value(form_field: Field, raw: object, t: Translator) -> tuple[FormValue, str | None]:
     """One field's value, normalised, and the error message (None when it is fine)."""
     if form_field.kind is FieldKind.MULTI_CHOICE:

@@ -79,6 +79,7 @@ class Incoming:
     native_forms: bool = False
     markup: Markup = Markup.PLAIN
     username: str | None = None  # the sender's public handle on the platform (Telegram @username)
+    event_id: str | None = None  # the platform's id of this event (Telegram update_id): handled once
 
     @property
     def kind(self) -> str:

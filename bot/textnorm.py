@@ -121,7 +121,7 @@ ENDING_LETTERS = 5  # a phrase word this long also matches the same word with an
 class Words:
     """A message's folded words, indexed so that most phrases are ruled out by set lookups."""
 
-    __slots__ = ("tokens", "exact", "stems")
+    __slots__ = ("exact", "stems", "tokens")
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeAlias
 
+from sqlalchemy import delete
+
 from bot.domain import announcements, events, suggestions
 from bot.services import Services
 from bot.signals import JOBS_ANNOUNCEMENTS, JOBS_EVENTS, JOBS_KNOWLEDGE
+from bot.storage.inbound import SeenEvent
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +80,22 @@ async def refresh_knowledge(services: Services) -> int:
     return int(changed)
 
 
+SEEN_FOR = timedelta(days=2)  # Telegram keeps an undelivered update for a day; a replay comes sooner
+
+
+async def purge_seen_events(services: Services) -> int:
+    """Forget the platform ids of events handled long enough ago that no replay can come."""
+    async with services.database.session() as session:
+        result = await session.execute(
+            delete(SeenEvent).where(SeenEvent.seen_at < services.clock.now() - SEEN_FOR)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def default_jobs() -> list[Job]:
     return [
         Job("announcements", queue_announcements, timedelta(minutes=1), signal=JOBS_ANNOUNCEMENTS),
         Job("event_invitations", queue_event_invitations, timedelta(minutes=1), signal=JOBS_EVENTS),
         Job("knowledge", refresh_knowledge, suggestions.REFRESH, signal=JOBS_KNOWLEDGE, leader_only=False),
+        Job("seen_events", purge_seen_events, timedelta(hours=1)),
     ]

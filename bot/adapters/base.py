@@ -8,6 +8,36 @@ from typing import Protocol, TypeAlias
 from bot.messages import Incoming, Reply
 
 Handle: TypeAlias = Callable[[Incoming], Awaitable[list[Reply]]]
+MAX_BODY_NESTING = 64  # deeper than any real update or interaction payload; json would recurse on it
+
+
+def json_nesting(text: str | bytes) -> int:
+    """Bracket depth of a JSON text, read without parsing it (json.loads recurses and can overflow).
+    Brackets inside strings do not count; in form-encoded bodies, %5B and %7B count as brackets."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if "%5B" in text or "%7B" in text or "%5b" in text or "%7b" in text:
+        from urllib.parse import unquote_plus
+
+        text = unquote_plus(text)
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 class Adapter(Protocol):

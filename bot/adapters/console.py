@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.adapters.base import Handle
+from bot.adapters.base import Handle, json_nesting
 from bot.clock import Clock, SystemClock
 from bot.forms import Form, FormSubmission
 from bot.markup import html_to_plain
@@ -134,28 +134,6 @@ def _depth(value: object, limit: int) -> int:
     return deepest
 
 
-def _nesting(text: str) -> int:
-    """Bracket depth of a JSON text, read without parsing (json.loads recurses and can overflow)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
 def _text_field(data: dict[str, Any], key: str) -> str:
     value = data[key]
     if not isinstance(value, str):
@@ -172,7 +150,7 @@ def parse_line(line: str) -> Incoming | ClockLine | None:
         raise ConsoleInputError(f"line longer than {MAX_LINE} characters")
     if not stripped.startswith(("{", "[")):
         return Incoming.from_text(PLATFORM, DEMO_PERSON, DEMO_PERSON, stripped, display_name=DEMO_PERSON)
-    if _nesting(stripped) > MAX_DEPTH:
+    if json_nesting(stripped) > MAX_DEPTH:
         raise ConsoleInputError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
         data = json.loads(stripped)

@@ -28,7 +28,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.base import Handle
+from bot.adapters.base import MAX_BODY_NESTING, Handle, json_nesting
 from bot.adapters.slack_blocks import (
     BUTTON_ACTION,
     FORM_PREFIX,
@@ -149,7 +149,11 @@ class SlackAdapter:
         return str(answer["ts"])
 
     async def _http(self, request: web.Request) -> web.Response:
-        """Bolt checks the signature (401 when bad or stale), acknowledges, and runs the listener."""
+        """Bolt checks the signature (401 when bad or stale), acknowledges, and runs the listener. A body
+        nested deeper than any Slack payload is refused first (400): parsing it would recurse."""
+        if json_nesting(await request.read()) > MAX_BODY_NESTING:
+            log.warning("slack request body nested deeper than %d levels", MAX_BODY_NESTING)
+            return web.Response(status=400)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 

@@ -25,7 +25,7 @@ from telegram import BotCommand, InputFile, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.adapters.base import Handle
+from bot.adapters.base import MAX_BODY_NESTING, Handle, json_nesting
 from bot.adapters.telegram_render import render
 from bot.adapters.telegram_updates import PLATFORM, to_incoming
 from bot.adapters.web import WebServer
@@ -247,6 +247,9 @@ class TelegramAdapter:
             return web.Response(status=403)
         try:
             body = await request.read()
+            if json_nesting(body) > MAX_BODY_NESTING:
+                log.warning("webhook body nested deeper than %d levels", MAX_BODY_NESTING)
+                return web.Response(status=400)
             data = json.loads(body)
         except web.HTTPRequestEntityTooLarge:
             log.warning("webhook body over the size limit")
@@ -259,7 +262,7 @@ class TelegramAdapter:
             return web.Response(status=400)
         try:
             update = Update.de_json(data, self.application.bot)
-        except (TypeError, ValueError, KeyError):
+        except Exception:  # any shape PTB cannot read ({"message": 5}): not an update, so no retry
             log.warning("webhook update could not be read")
             return web.Response(status=400)
         await self.application.update_queue.put(update)

@@ -6,7 +6,7 @@ update kinds the bot does not handle give None (ignored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import Message, Update
 
@@ -38,6 +38,12 @@ def _name(update: Update) -> str:
 
 
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
+    """The update as an `Incoming` (with its `update_id`, so a replay is handled once), or None."""
+    found = _to_incoming(update, bot_username)
+    return replace(found, event_id=str(update.update_id)) if found is not None else None
+
+
+def _to_incoming(update: Update, bot_username: str) -> Incoming | None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:

@@ -28,6 +28,7 @@ from bot.messages import Incoming, Reply
 from bot.middleware import DEFAULT_MIDDLEWARE, Middleware, Next, audit_entries, primary_subtag
 from bot.routing import as_replies
 from bot.services import Services
+from bot.storage.database import is_outage
 from bot.storage.inbound import SeenEvent
 from bot.storage.people import Person
 
@@ -41,6 +42,7 @@ NOT_UNDERSTOOD = N_("Sorry, I did not understand that. Send /help to see what I 
 PRIVATE_ONLY = N_("Please write to me in a private chat for that: it shows personal information.")
 UNSUPPORTED = N_("I can only read text messages and button presses. Please write your question in words.")
 INTERNAL_ERROR = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+RECORDS_DOWN = N_("I can't reach my records right now. Please try again in a minute.")
 NOT_ALLOWED = N_("Sorry, you cannot do that.")
 
 
@@ -73,11 +75,17 @@ class Dispatcher:
             if ctx is not None:
                 ctx.audit(action_name(incoming), permission=refused.permission, outcome="refused")
             await self._audit_after_rollback(ctx, "refused")
-        except Exception:
-            outcome = "error"
-            log.exception("handler failed platform=%s kind=%s", incoming.platform, incoming.kind)
-            replies = [Reply(self._translator(ctx, incoming).gettext(INTERNAL_ERROR))]
-            await self._audit_after_rollback(ctx, "error")
+        except Exception as error:
+            if is_outage(error):  # the database is down: say so, and do not try it again for the audit
+                outcome = "database_down"
+                log.warning("database unreachable platform=%s kind=%s: %s", incoming.platform, incoming.kind,
+                            type(error).__name__)  # fmt: skip
+                replies = [Reply(self._translator(ctx, incoming).gettext(RECORDS_DOWN))]
+            else:
+                outcome = "error"
+                log.exception("handler failed platform=%s kind=%s", incoming.platform, incoming.kind)
+                replies = [Reply(self._translator(ctx, incoming).gettext(INTERNAL_ERROR))]
+                await self._audit_after_rollback(ctx, "error")
         duration_ms = (time.perf_counter() - started) * 1000
         log.info(
             "handled platform=%s kind=%s command=%s person=%s lang=%s replies=%d outcome=%s duration_ms=%.2f",
@@ -236,10 +244,10 @@ def _keepable(incoming: Incoming) -> Incoming:
 
 
 def _text_problem(ctx: Context, text: str) -> Reply | None:
-    if not storable(text):
-        return Reply(ctx._(UNREADABLE))
     if not text.strip() or not any(ch.isprintable() and not ch.isspace() for ch in text):
         return Reply(ctx._(EMPTY_TEXT))
+    if not storable(text):
+        return Reply(ctx._(UNREADABLE))
     limit = ctx.services.settings.bot_max_text_length
     if len(text) > limit:
         return Reply(ctx._(TOO_LONG, limit=limit))

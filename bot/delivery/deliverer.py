@@ -23,7 +23,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.batches import ProgressListeners
+from bot.delivery.batches import BatchProgress, ProgressListeners
 from bot.delivery.errors import PermanentFailure, RateLimited, RecipientGone, TransientFailure
 from bot.delivery.limits import Pace, RecipientSpacing, Timer
 from bot.delivery.outbox import Claimed, Outbox, Outcome, claim, open_count, record, referenced
@@ -39,6 +39,8 @@ SENDING_STATUS = DeliveryStatus.SENDING.value
 REFERENCE_WAIT = timedelta(seconds=1)
 REFERENCE_CHECKS = 50
 REFERENCE_POLL_S = 0.1
+RECORD_WARN_AFTER = 4  # failed tries (about 1.5 s) before an outcome that cannot be recorded is logged
+RECORD_RETRY_CAP = 2.0  # seconds between tries to record while the database is away
 _STOP = Claimed(0, "", "", "", {}, None, 0, datetime.min.replace(tzinfo=UTC))  # tells a worker to end
 
 
@@ -273,20 +275,14 @@ class Deliverer:
         await future
 
     async def _write_pending(self) -> None:
+        """Group commits: every outcome waiting is recorded in one transaction, then its workers go on."""
         while self._pending_outcomes:
             group, self._pending_outcomes = self._pending_outcomes, []
-            error: BaseException | None = None
-            for attempt in range(5):
-                try:
-                    async with self._database.session() as session:
-                        progress = await record(session, self.owner, [o for o, _ in group], self._clock.now())
-                    break
-                except Exception as failure:
-                    error = failure
-                    await asyncio.sleep(0.05 * 2**attempt)
-            else:
+            try:
+                progress = await self._record_durably([outcome for outcome, _ in group])
+            except Exception as error:  # given up: the deliverer is stopping and the database is away
                 for _, future in group:
-                    future.set_exception(error or RuntimeError("recording failed"))
+                    future.set_exception(error)
                 continue
             for _, future in group:
                 future.set_result(None)
@@ -294,6 +290,31 @@ class Deliverer:
                 self._listeners.publish(progress)
             async with self._recorded:
                 self._recorded.notify_all()
+
+    async def _record_durably(self, outcomes: list[Outcome]) -> list[BatchProgress]:
+        """Record `outcomes`, trying again (backing off to `RECORD_RETRY_CAP` s) for as long as the
+        database is away. The workers whose outcomes these are wait meanwhile: a worker that cannot
+        record a send sends nothing more, so an outage adds no duplicate beyond one per worker (the
+        send whose outcome is lost if the process dies before the database comes back)."""
+        attempt = 0
+        while True:
+            try:
+                async with self._database.session() as session:
+                    progress = await record(session, self.owner, outcomes, self._clock.now())
+            except Exception as failure:
+                attempt += 1
+                if attempt == RECORD_WARN_AFTER:
+                    log.warning(
+                        "%s: %d sent deliveries cannot be recorded (%s); sending waits until they are",
+                        self.platform, len(outcomes), type(failure).__name__,
+                    )  # fmt: skip
+                if self._stopping and attempt >= RECORD_WARN_AFTER:
+                    raise
+                await asyncio.sleep(min(RECORD_RETRY_CAP, 0.05 * 2**attempt))
+                continue
+            if attempt >= RECORD_WARN_AFTER:
+                log.warning("%s: deliveries recorded again after %d tries", self.platform, attempt)
+            return progress
 
     async def _wait_recorded(self, seconds: float) -> None:
         async with self._recorded:

@@ -16,6 +16,7 @@ in memory by recipient. Across instances it is not shared (see the delivery note
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy import text
 from bot.config import Settings
 from bot.storage.database import Database
 
+log = logging.getLogger(__name__)
 WINDOW_MARGIN = 0.005  # seconds: a send is granted this long after the one a full window before it
 GROUP_MARGIN = 1.02  # "20 per minute" is a sliding window: space group sends a little wider
 LEDGER_CHUNK_SECONDS = 0.1  # each reservation takes this much of the platform's time
@@ -171,15 +173,17 @@ class SharedPace:
         self._slots: deque[float] = deque()
         self._debt = 0
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self._reserving: asyncio.Future[None] | None = None
         self._ready = False
 
     async def acquire(self) -> None:
+        """The next slot. One reservation at a time is in flight and every worker short of slots waits
+        for that one (no lock is held across the database call); when it fails, all of them see why."""
         while True:
             if not self._slots:
-                async with self._lock:
-                    if not self._slots:
-                        await self._reserve()
+                if self._reserving is None or self._reserving.done():
+                    self._reserving = asyncio.ensure_future(self._reserve())
+                await asyncio.shield(self._reserving)
                 continue
             slot = self._slots.popleft()
             now = self._timer.monotonic()
@@ -189,16 +193,22 @@ class SharedPace:
                 return
 
     async def pause(self, seconds: float) -> None:
+        """Pause here at once, and every instance through the ledger (when the database answers: a pause
+        that cannot be shared still holds for this process)."""
         self._paused_until = max(self._paused_until, self._timer.monotonic() + seconds)
         self._slots.clear()
-        async with self._database.engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "UPDATE delivery_rate SET paused_until = GREATEST(paused_until, "
-                    "EXTRACT(EPOCH FROM clock_timestamp()) + :seconds) WHERE platform = :platform"
-                ),
-                {"seconds": seconds, "platform": self._platform},
-            )
+        try:
+            async with self._database.engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE delivery_rate SET paused_until = GREATEST(paused_until, "
+                        "EXTRACT(EPOCH FROM clock_timestamp()) + :seconds) WHERE platform = :platform"
+                    ),
+                    {"seconds": seconds, "platform": self._platform},
+                )
+        except Exception as error:
+            log.warning("%s: the pause could not be shared with other instances (%s)", self._platform,
+                        type(error).__name__)  # fmt: skip
 
     def debit(self, count: int) -> None:
         self._debt = min(self._debt + count, round(MAX_DEBT_SECONDS / self._interval))

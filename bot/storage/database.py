@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,10 +25,40 @@ from bot.config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 CONNECT_TIMEOUT = 10.0  # seconds to wait for PostgreSQL to accept a connection
+COMMAND_TIMEOUT = 30.0  # seconds a statement may take before asyncpg gives up on it
+POOL_TIMEOUT = 10.0  # seconds to wait for a free connection from the pool
 # Connections kept open: at least as many as work at once in one process (16 Telegram updates, the
 # delivery workers of each platform, the scheduler), so none is opened and closed per message.
 POOL_SIZE = 24
 POOL_OVERFLOW = 8
+
+
+_SQLITE_OUTAGES = ("database is locked", "unable to open", "disk i/o", "readonly", "database is busy")
+_DRIVER_OUTAGES = frozenset(
+    {
+        "ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
+        "InterfaceError", "InternalClientError", "AdminShutdownError", "CrashShutdownError",
+        "TooManyConnectionsError", "ConnectionRefusedError", "TimeoutError",
+    }
+)  # fmt: skip
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached now (down, restarting, a dropped
+    connection, a timeout, a locked SQLite file), as opposed to a wrong statement."""
+    if isinstance(error, (OSError, TimeoutError, PoolTimeout, InterfaceError)):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    original = getattr(error, "orig", None) or error
+    if type(original).__name__ in _DRIVER_OUTAGES or isinstance(original, (OSError, TimeoutError)):
+        return True
+    if isinstance(error, OperationalError):
+        message = str(original).lower()
+        return type(original).__module__.startswith("sqlite3") is False or any(
+            part in message for part in _SQLITE_OUTAGES
+        )
+    return False
 
 
 class DatabaseUnreachable(Exception):
@@ -52,8 +85,11 @@ class Database:
                 # each call is a hop to the connection's thread (one of seven a message).
                 engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_reset_on_return=None)
         else:
-            engine_args.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True)
+            engine_args.update(
+                pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT
+            )
             connect_args["timeout"] = CONNECT_TIMEOUT
+            connect_args["command_timeout"] = COMMAND_TIMEOUT
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}
         self.engine: AsyncEngine = create_async_engine(
@@ -105,10 +141,12 @@ class Database:
                 f"BOT_DATABASE_URL: cannot connect to {shown}: {reason[:300]}"
             ) from None
 
-    async def ping(self) -> bool:
+    async def ping(self, within: float = 1.0) -> bool:
+        """Whether the database answers within `within` seconds."""
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with asyncio.timeout(within):
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
         except Exception:
             return False
         return True

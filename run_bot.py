@@ -160,7 +160,7 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
             errors = await adapter.run(speaker=_console_name(args), defaults=defaults)
         if clock is not None and after_each is not None:
             await after_each()
-        elif scripted:
+        elif scripted or not sys.stdin.isatty():
             await _drain_scripted(scheduler, deliveries)  # exit once what the input caused is delivered
     finally:
         await scheduler.stop()

@@ -97,16 +97,18 @@ def test_plain_line_is_the_demo_person() -> None:
 
 @pytest.mark.slow
 def test_default_run_with_piped_start_prints_a_welcome(tmp_path: Path) -> None:
-    """What `echo /start | make run` does on a fresh machine: no tokens, the console on SQLite."""
+    """What `echo /start | make run` does on a fresh machine: no tokens, the console on the demo network
+    (a SQLite file of its own), every delivery the start caused done before it exits."""
     environment = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data")}
     for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "BOT_DATABASE_URL"):
         environment.pop(name, None)
     result = subprocess.run([sys.executable, str(ROOT / "run_bot.py")], input="/start\n", capture_output=True,
                             text=True, env=environment, cwd=tmp_path, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "Welcome, demo!" in result.stdout
+    assert "Welcome, Demo Focal Point!" in result.stdout
     assert "[1] Ask a question" in result.stdout
-    assert (tmp_path / "data" / "bot.sqlite3").exists()
+    assert (tmp_path / "data" / "demo" / "demo.sqlite3").exists()
+    assert "7/7 sent" in result.stderr and "pending (done)" in result.stderr
 
 
 def _with_focal_points(tmp_path: Path, *names: tuple[str, str]) -> None:

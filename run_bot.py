@@ -14,10 +14,22 @@ scn-bot outbox demo-batch --platform telegram --recipients 2000 | outbox status
 
 from __future__ import annotations
 
+import os
+import signal
+
+
+def _leave_while_loading(_signum: int, _frame: object) -> None:
+    """Ctrl-C while the modules load (the first second): leave at once, quietly, on a fresh line."""
+    os.write(2, b"\n")
+    os._exit(0)
+
+
+if __name__ == "__main__":  # `python run_bot.py`, `make run`: the imports below take a second
+    signal.signal(signal.SIGINT, _leave_while_loading)
+
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -149,13 +161,9 @@ async def run_console(settings: Settings, args: argparse.Namespace) -> int:
         elif sys.stdin.isatty():
             where = "the demo network" if demo else str(settings.database_url).split("///")[-1]
             print(f"{USAGE}\n(on {where}; the log is in {settings.bot_data_dir / 'bot.log'})\n")
-
-            def prompt() -> str:
-                sys.stdout.write("you> ")
-                sys.stdout.flush()
-                return sys.stdin.readline()
-
-            errors = await adapter.run(prompt, greet_as=_console_name(args), defaults=defaults)
+            errors = await adapter.run(
+                sys.stdin.readline, greet_as=_console_name(args), defaults=defaults, prompt="you> "
+            )
         else:
             errors = await adapter.run(speaker=_console_name(args), defaults=defaults)
         if clock is not None and after_each is not None:
@@ -553,6 +561,7 @@ def _iso_time(raw: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # asyncio.run's own handling from here
     args = parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -283,6 +283,7 @@ class ConsoleAdapter:
         self._rtl = rtl
         self._buttons: list[str] = []
         self._fresh = False  # the buttons belong to the last message shown
+        self._prompt: str | None = None  # shown now, waiting for a line
         self._speaker = speaker  # who types at this terminal (interactive): others' messages are summed up
 
     async def start(self) -> None:
@@ -311,6 +312,7 @@ class ConsoleAdapter:
         speaker: str | None = None,
         defaults: dict[str, Any] | None = None,
         after_each: Callable[[], Awaitable[None]] | None = None,
+        prompt: str | None = None,
     ) -> int:
         """Process input lines in order until end of input; returns the number of bad lines.
 
@@ -318,6 +320,7 @@ class ConsoleAdapter:
         `speaker` speaks as that person without the greeting (piped input); `defaults` sets the
         language hint and staff vouch of plain-text lines; in the human format a number presses a
         button of the last reply. `after_each` runs after every line (the simulated clock's deliveries).
+        `prompt` is written when the console waits for the next line, after the replies to the last.
         Lines are read on a daemon thread, so Ctrl-C (KeyboardInterrupt) leaves at once, even while the
         terminal waits for a line.
         """
@@ -331,7 +334,12 @@ class ConsoleAdapter:
                 )
             )
         while True:
+            if prompt is not None:
+                self._out.write(prompt)
+                self._out.flush()
+                self._prompt = prompt
             line = await lines.next()
+            self._prompt = None
             if line == "" or (not self._jsonl and line.strip() in ("/quit", "/exit")):
                 return errors
             number += 1
@@ -377,6 +385,14 @@ class ConsoleAdapter:
                 await self.send(incoming.chat_id, reply)
 
     def _print_interactive(self, chat_id: str, reply: Reply) -> None:
+        prompt = self._prompt
+        if prompt is not None:  # a delivery while the prompt waits: print over it, then show it again
+            self._out.write("\r" + " " * len(prompt) + "\r")
+        self._print_reply(chat_id, reply)
+        if prompt is not None:
+            self._out.write(prompt)
+
+    def _print_reply(self, chat_id: str, reply: Reply) -> None:
         text = plain_text(reply)
         if not self._rtl:
             text = text.translate(_ISOLATES)

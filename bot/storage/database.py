@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +120,36 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic (run on start for SQLite, and by `db upgrade`)."""
+        if self.is_sqlite:
+            await self._upgrade_sqlite(revision)
+            return
         async with self.engine.begin() as connection:
-            if self.schema and not self.is_sqlite:
+            if self.schema:
                 await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             await connection.run_sync(_run_alembic, "upgrade", revision)
+
+    async def _upgrade_sqlite(self, revision: str) -> None:
+        """The whole upgrade in one SQLite transaction, DDL included: Python's sqlite3 begins a
+        transaction only before INSERT/UPDATE/DELETE, so without an explicit BEGIN each CREATE and each
+        batch table copy commits on its own, and an upgrade stopped halfway (Ctrl-C, a crash) leaves a
+        schema that no later start can bring up to date."""
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                await autocommit.run_sync(_run_alembic, "upgrade", revision)
+            except BaseException as error:
+                with suppress(Exception):
+                    await asyncio.shield(autocommit.exec_driver_sql("ROLLBACK"))
+                task = asyncio.current_task()
+                if task is not None and task.cancelling() and not isinstance(error, asyncio.CancelledError):
+                    # Ctrl-C cancelled the upgrade mid-statement; what Alembic's clean-up then raised
+                    # (an invalidated connection) is part of that cancellation, not a second error.
+                    raise asyncio.CancelledError from None
+                raise
+            raw = await autocommit.get_raw_connection()
+            if getattr(raw.driver_connection, "in_transaction", True):  # Alembic's end may have committed
+                await autocommit.exec_driver_sql("COMMIT")
 
     async def current_revision(self) -> str | None:
         async with self.engine.connect() as connection:

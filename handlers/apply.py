@@ -18,6 +18,7 @@ from bot.domain import membership
 from bot.domain.people import Permission
 from bot.forms import Field, FieldKind, Form, FormErrors, Submitted
 from bot.i18n import N_
+from bot.ids import row_by_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.membership import OPEN_APPLICATION, ApplicationStatus, MembershipApplication
@@ -167,9 +168,7 @@ async def apply_submitted(ctx: Context, submitted: Submitted) -> Reply:
 
 
 async def _editable(ctx: Context, raw_id: str) -> MembershipApplication | None:
-    if not raw_id.isdigit():
-        return None
-    application = await ctx.session.get(MembershipApplication, int(raw_id))
+    application = await row_by_id(ctx.session, MembershipApplication, raw_id)
     if application is None or application.person_id != ctx.person.id:
         return None
     editable = (ApplicationStatus.DRAFT.value, ApplicationStatus.INFO_REQUESTED.value)

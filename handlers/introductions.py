@@ -15,6 +15,7 @@ from bot.domain import introductions, profiles
 from bot.domain.introductions import IntroButton, Problem
 from bot.domain.people import Permission
 from bot.i18n import N_
+from bot.ids import record_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.peers import OPEN_STATUSES, Introduction, IntroductionStatus
@@ -214,9 +215,10 @@ async def relay_step(ctx: Context) -> Reply | None:
         return None  # a button: ordinary routing
     step = ctx.conversation.step or ""
     await ctx.conversation.finish()
-    if not step.isdigit():
+    introduction_id = record_id(step)
+    if introduction_id is None:
         return None
-    return await _relay(ctx, int(step), ctx.incoming.text)
+    return await _relay(ctx, introduction_id, ctx.incoming.text)
 
 
 @router.reply

@@ -18,6 +18,7 @@ from bot.domain.directory import Filters
 from bot.domain.people import Permission
 from bot.forms import Field, FieldKind, Form, Submitted
 from bot.i18n import N_, language_name
+from bot.ids import record_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.signals import JOBS_INTRODUCTIONS
@@ -298,7 +299,7 @@ async def ask_button(ctx: Context, pressed: AskIntroButton) -> Reply:
 
 @router.form(NOTE_FORM, build=note_form, needs=Permission.INTRODUCE)
 async def note_submitted(ctx: Context, submitted: Submitted) -> Reply:
-    raw = submitted.context.get("person", "")
-    if not raw.isdigit():
+    person_id = record_id(submitted.context.get("person", ""))
+    if person_id is None:
         return Reply(ctx._(introductions.NOT_A_PEER))
-    return await _send(ctx, int(raw), submitted.text("note"))
+    return await _send(ctx, person_id, submitted.text("note"))

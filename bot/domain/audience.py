@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator, language_name
+from bot.ids import record_id
 from bot.storage.people import City, Person, PlatformIdentity, Role
 
 KINDS = ("all", "region", "country", "language", "city")
@@ -41,7 +42,7 @@ class Audience:
         kind, _, value = raw.strip().partition(":")
         if kind == "all" and not value:
             return cls()
-        if kind not in KINDS or kind == "all" or not value or (kind == "city" and not value.isdigit()):
+        if kind not in KINDS or kind == "all" or not value or (kind == "city" and record_id(value) is None):
             raise AudienceError(f"unknown audience {raw!r}")
         return cls(kind, value)
 

@@ -31,6 +31,7 @@ from bot.domain import privacy, profiles
 from bot.domain.people import reachable_identity
 from bot.domain.profiles import Peer
 from bot.i18n import N_, Catalogs, Translator
+from bot.ids import record_id
 from bot.messages import Button, Reply
 from bot.storage.delivery import Delivery
 from bot.storage.peers import OPEN_STATUSES, Block, Introduction, IntroductionStatus, Profile
@@ -479,7 +480,7 @@ async def introduction_of_message(
     if key is None:
         return None
     raw = key.split(":")[1]
-    return int(raw) if raw.isdigit() else None
+    return record_id(raw)
 
 
 async def expire_due(session: AsyncSession, outbox: Outbox, catalogs: Catalogs, now: datetime) -> int:

@@ -24,6 +24,7 @@ from bot.domain import privacy
 from bot.domain.people import Permission, name_of, require
 from bot.domain.staff import notice_destinations
 from bot.i18n import N_, Catalogs, language_name
+from bot.ids import row_by_id
 from bot.markup import plain_to_html
 from bot.messages import Markup, Reply
 from bot.storage.delivery import Delivery, Priority
@@ -135,7 +136,7 @@ async def question_for_post(
                 select(Delivery.id).where(Delivery.key == staff_key(int(raw_id), platform, chat))
             )
             raw_id = raw_id if posted is not None else ""
-    return await session.get(Question, int(raw_id)) if raw_id.isdigit() else None
+    return await row_by_id(session, Question, raw_id)
 
 
 async def answer(

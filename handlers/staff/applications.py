@@ -16,6 +16,7 @@ from bot.domain import cities, membership
 from bot.domain.people import Permission
 from bot.forms import Choice, Field, FieldKind, Form, Submitted
 from bot.i18n import N_, Catalogs
+from bot.ids import row_by_id
 from bot.messages import Button, Markup, Reply
 from bot.routing import Router
 from bot.storage.membership import OPEN_APPLICATION, ApplicationStatus, MembershipApplication
@@ -114,7 +115,7 @@ async def approve_form(ctx: Context, context: Mapping[str, str]) -> Form:
 
 
 async def _application(ctx: Context, raw_id: str) -> MembershipApplication | None:
-    return await ctx.session.get(MembershipApplication, int(raw_id)) if raw_id.isdigit() else None
+    return await row_by_id(ctx.session, MembershipApplication, raw_id)
 
 
 async def _approve(ctx: Context, application: MembershipApplication, time_zone: str = "") -> Reply:

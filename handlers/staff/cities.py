@@ -16,6 +16,7 @@ from bot.domain import cities
 from bot.domain.people import Permission
 from bot.forms import Choice, Field, FieldKind, Form, FormErrors, Submitted
 from bot.i18n import N_
+from bot.ids import row_by_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.people import City, CityStatus
@@ -132,7 +133,7 @@ async def city_command(ctx: Context) -> Reply:
     if verb == "add":
         return Reply(ctx._("A new member city:"), form=await city_form(ctx, {}))
     raw = (rest if verb == "edit" else verb).strip().lstrip("#")
-    city = await ctx.session.get(City, int(raw)) if raw.isdigit() else None
+    city = await row_by_id(ctx.session, City, raw)
     if city is None:
         return Reply(ctx._("Send /city add, /city <number> or /city edit <number> (see /cities)."))
     if verb == "edit":
@@ -176,7 +177,7 @@ async def city_submitted(ctx: Context, submitted: Submitted) -> Reply:
     if year and (not year.isdigit() or not cities.FIRST_YEAR <= int(year) <= ctx.clock.now().year):
         raise FormErrors({"member_since": ctx._("Please write a year, such as 2019.")})
     raw_id = submitted.context.get("city", "")
-    editing = await ctx.session.get(City, int(raw_id)) if raw_id.isdigit() else None
+    editing = await row_by_id(ctx.session, City, raw_id)
     data = cities.CityData(
         submitted.text("name"),
         country,

@@ -30,6 +30,7 @@ from bot.domain.times import (
 )
 from bot.forms import Field, FieldKind, Form, FormErrors, Submitted
 from bot.i18n import N_, language_name
+from bot.ids import row_by_id
 from bot.markup import plain_to_html
 from bot.messages import Button, Markup, Reply
 from bot.routing import Router
@@ -242,7 +243,7 @@ async def event_command(ctx: Context) -> Reply:
             ),
         )
     raw = (rest if verb in ("edit", "cancel") else verb).strip().lstrip("#")
-    event = await ctx.session.get(Event, int(raw)) if raw.isdigit() else None
+    event = await row_by_id(ctx.session, Event, raw)
     if event is None:
         return Reply(ctx._("There is no such event. Send /event list to see them."))
     if verb == "edit":
@@ -271,7 +272,7 @@ def _confirm_cancel(ctx: Context, event: Event) -> Reply:
 @router.form("event", build=event_form, needs=Permission.MANAGE_EVENTS)
 async def event_submitted(ctx: Context, submitted: Submitted) -> Reply:
     raw = submitted.context.get("event", "")
-    editing = await ctx.session.get(Event, int(raw)) if raw.isdigit() else None
+    editing = await row_by_id(ctx.session, Event, raw)
     data = _data(ctx, submitted, editing)
     if editing is None:
         event = await events.save_draft(ctx.session, ctx.person, data, ctx.clock.now())

@@ -12,6 +12,7 @@ from bot.domain import cities, membership
 from bot.domain.people import Permission
 from bot.forms import Choice, Field, FieldKind, Form, Submitted
 from bot.i18n import N_
+from bot.ids import row_by_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.membership import Invitation
@@ -56,7 +57,7 @@ async def invite(ctx: Context) -> Reply:
 
 @router.form("invite", build=invite_form, needs=Permission.INVITE)
 async def invite_submitted(ctx: Context, submitted: Submitted) -> Reply:
-    city = await ctx.session.get(City, int(submitted.text("city")))
+    city = await row_by_id(ctx.session, City, submitted.text("city"))
     assert city is not None  # a choice of the form
     invitation, token = await membership.invite(
         ctx.session, ctx.person, city, ctx.clock.now(), submitted.text("expected_name")

@@ -17,6 +17,7 @@ from bot.domain import cities, membership
 from bot.domain.people import Permission
 from bot.forms import Choice, Field, FieldKind, Form, FormErrors, Submitted
 from bot.i18n import N_
+from bot.ids import row_by_id
 from bot.messages import Button, Reply
 from bot.routing import Router
 from bot.storage.people import City, Person, PlatformIdentity, Role
@@ -78,7 +79,7 @@ async def people(ctx: Context) -> Reply:
 @router.command("person", description=N_("A person: /person <number>"), needs=Permission.MANAGE_PEOPLE)
 async def person_command(ctx: Context) -> Reply:
     raw = ctx.args_plain.lstrip("#")
-    person = await ctx.session.get(Person, int(raw)) if raw.isdigit() else None
+    person = await row_by_id(ctx.session, Person, raw)
     if person is None:
         return Reply(ctx._("There is nobody with that number. Send /people to find them."))
     return await _card(ctx, person)
@@ -110,11 +111,11 @@ async def role_form(ctx: Context, context: Mapping[str, str]) -> Form:
 @router.form("role", build=role_form, needs=Permission.MANAGE_PEOPLE)
 async def role_submitted(ctx: Context, submitted: Submitted) -> Reply:
     raw = submitted.context.get("person", "")
-    person = await ctx.session.get(Person, int(raw)) if raw.isdigit() else None
+    person = await row_by_id(ctx.session, Person, raw)
     if person is None:
         return Reply(ctx._("There is nobody with that number. Send /people to find them."))
     role = Role(submitted.text("role"))
-    city = await ctx.session.get(City, int(submitted.text("city"))) if submitted.text("city") else None
+    city = await row_by_id(ctx.session, City, submitted.text("city")) if submitted.text("city") else None
     if role is Role.FOCAL_POINT and city is None and person.city_id is None:
         raise FormErrors({"city": ctx._("A focal point needs a city.")})
     old = person.role

@@ -12,6 +12,7 @@ from bot.domain import questions
 from bot.domain.people import Permission, name_of, require
 from bot.forms import Choice, Field, FieldKind, Form, Submitted
 from bot.i18n import N_, language_name
+from bot.ids import record_id, row_by_id
 from bot.markup import html_to_plain, plain_to_html
 from bot.messages import Button, Markup, Reply
 from bot.routing import Router
@@ -58,8 +59,8 @@ async def answer_form(ctx: Context, context: Mapping[str, str]) -> Form:
         Choice(f"#{q.id} {name_of(p)}: {_excerpt(q.text)}"[:75], str(q.id)) for q, p, _city in waiting
     )
     wanted = context.get("question", "")
-    if wanted.isdigit() and wanted not in {c.value for c in options}:
-        question = await ctx.session.get(Question, int(wanted))
+    if wanted not in {c.value for c in options}:
+        question = await row_by_id(ctx.session, Question, wanted)
         if question is not None:  # answered already: a second answer is allowed
             options += (Choice(f"#{question.id}: {_excerpt(question.text)}"[:75], str(question.id)),)
     return Form(
@@ -98,15 +99,15 @@ async def _open_answer(ctx: Context, question_id: int) -> Reply:
 )
 async def answer_command(ctx: Context) -> Reply:
     raw = ctx.incoming.args.strip().lstrip("#")
-    if raw.isdigit():
-        return await _open_answer(ctx, int(raw))
+    if (question_id := record_id(raw)) is not None:
+        return await _open_answer(ctx, question_id)
     form = await answer_form(ctx, {})
     return Reply(ctx._("Which question do you want to answer?"), form=form)
 
 
 @router.form(FORM, build=answer_form, needs=Permission.ANSWER_QUESTIONS)
 async def answer_submitted(ctx: Context, submitted: Submitted) -> Reply:
-    question = await ctx.session.get(Question, int(submitted.text("question")))
+    question = await row_by_id(ctx.session, Question, submitted.text("question"))
     assert question is not None  # a choice of the form
     answered = await questions.answer(
         ctx.session, ctx.services.outbox, ctx.catalogs, question, ctx.person,

@@ -18,6 +18,7 @@ from bot.domain.people import Permission
 from bot.domain.suggestions import SuggestionProblem
 from bot.forms import Choice, Field, FieldKind, Form, FormErrors, Submitted
 from bot.i18n import N_, language_name
+from bot.ids import record_id, row_by_id
 from bot.knowledge import KnowledgeBase
 from bot.markup import html_to_plain
 from bot.messages import Button, Reply
@@ -169,7 +170,7 @@ async def draft_form(ctx: Context, context: Mapping[str, str]) -> Form:
 
 async def _suggestion(ctx: Context, context: Mapping[str, str]) -> KnowledgeSuggestion | None:
     raw = context.get("suggestion", "")
-    return await ctx.session.get(KnowledgeSuggestion, int(raw)) if raw.isdigit() else None
+    return await row_by_id(ctx.session, KnowledgeSuggestion, raw)
 
 
 async def _learned(ctx: Context) -> None:
@@ -220,24 +221,26 @@ async def suggestion_button(ctx: Context, pressed: SuggestionButton) -> Reply:
 @router.form(EXAMPLE_FORM, build=example_form, needs=Permission.REVIEW_SUGGESTIONS)
 async def example_submitted(ctx: Context, submitted: Submitted) -> Reply:
     raw = submitted.context.get("suggestion", "")
-    if not raw.isdigit():
+    suggestion_id = record_id(raw)
+    if suggestion_id is None:
         return Reply(ctx._(suggestions.NOT_PENDING, id=raw[:20]))
     if not submitted.text("question"):
         raise FormErrors({"question": ctx._(suggestions.NO_TEXT)})
-    return await _accept(ctx, int(raw), submitted.text("topic"), submitted.text("question"))
+    return await _accept(ctx, suggestion_id, submitted.text("topic"), submitted.text("question"))
 
 
 @router.form(DRAFT_FORM, build=draft_form, needs=Permission.REVIEW_SUGGESTIONS)
 async def draft_submitted(ctx: Context, submitted: Submitted) -> Reply:
     raw = submitted.context.get("suggestion", "")
-    if not raw.isdigit():
+    suggestion_id = record_id(raw)
+    if suggestion_id is None:
         return Reply(ctx._(suggestions.NOT_PENDING, id=raw[:20]))
     try:
         await suggestions.accept_draft(
             ctx.session,
             _knowledge(ctx),
             ctx.person,
-            int(raw),
+            suggestion_id,
             submitted.text("topic_id"),
             submitted.text("title"),
             submitted.text("answer"),
@@ -247,7 +250,7 @@ async def draft_submitted(ctx: Context, submitted: Submitted) -> Reply:
         if problem.message in (suggestions.BAD_TOPIC_ID, suggestions.TOPIC_EXISTS):
             raise FormErrors({"topic_id": ctx._(problem.message, **problem.params)}) from problem
         return Reply(ctx._(problem.message, **problem.params))
-    ctx.audit("suggestion_drafted", suggestion=int(raw))
+    ctx.audit("suggestion_drafted", suggestion=suggestion_id)
     return Reply(
         ctx._(
             "Kept as the draft of topic {topic}. `python run_bot.py content export-accepted` writes it "

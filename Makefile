@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench i18n-extract clean
+.PHONY: install run test lint bench soak i18n-extract clean
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+soak: install
+	$(BIN)/python -m bench.soak $(ARGS)
 
 i18n-extract: install
 	$(BIN)/python run_bot.py i18n extract

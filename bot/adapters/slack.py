@@ -16,10 +16,12 @@ to a thread go in the thread. `send` is the outbox's way out and maps Slack's er
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -59,6 +61,21 @@ STAFF_CHANNEL_ONLY = "Announce from a message in the staff channel (<#{channel}>
 def _user(body: dict[str, Any]) -> tuple[str, str]:
     user = body.get("user") or {}
     return str(user.get("id") or ""), str(user.get("username") or user.get("name") or "")
+
+
+def _readable_body(body: bytes, content_type: str) -> bool:
+    """Whether bolt can parse `body` as Slack sends it: a JSON object (events), or a form whose
+    `payload`, if any, is a JSON object (interactivity). Bolt would raise on anything else (a 500)."""
+    try:
+        text = body.decode("utf-8")
+        if not text:
+            return True
+        if content_type == "application/json" or text.startswith("{"):
+            return isinstance(json.loads(text), dict)
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return payload is None or isinstance(json.loads(payload), dict)
+    except (UnicodeDecodeError, ValueError):
+        return False
 
 
 class SlackAdapter:
@@ -151,10 +168,20 @@ class SlackAdapter:
     async def _http(self, request: web.Request) -> web.Response:
         """Bolt checks the signature (401 when bad or stale), acknowledges, and runs the listener. A body
         nested deeper than any Slack payload is refused first (400): parsing it would recurse."""
-        if json_nesting(await request.read()) > MAX_BODY_NESTING:
+        body = await request.read()
+        if json_nesting(body) > MAX_BODY_NESTING:
             log.warning("slack request body nested deeper than %d levels", MAX_BODY_NESTING)
             return web.Response(status=400)
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        if not _readable_body(body, request.content_type):
+            log.warning("slack request body is not what Slack sends (%d bytes)", len(body))
+            return web.Response(status=400)
+        try:
+            response = await self.app.async_dispatch(await to_bolt_request(request))
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as error:
+            # bolt reads ids from the envelope before any listener runs; a field of the wrong shape
+            # (`"authorizations": "x"`) is a body Slack never sends: refused, not a 500 to retry
+            log.warning("slack request body could not be read (%s)", type(error).__name__)
+            return web.Response(status=400)
         return await to_aiohttp_response(response)
 
     # ---- events in ------------------------------------------------------------------------------

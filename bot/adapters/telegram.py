@@ -27,7 +27,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.adapters.base import MAX_BODY_NESTING, Handle, json_nesting
 from bot.adapters.telegram_render import render
-from bot.adapters.telegram_updates import PLATFORM, to_incoming
+from bot.adapters.telegram_updates import PLATFORM, to_incoming, well_formed
 from bot.adapters.web import WebServer
 from bot.delivery.errors import (
     DeliveryError,
@@ -264,6 +264,9 @@ class TelegramAdapter:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # any shape PTB cannot read ({"message": 5}): not an update, so no retry
             log.warning("webhook update could not be read")
+            return web.Response(status=400)
+        if not well_formed(update):
+            log.warning("webhook update has fields of the wrong type")
             return web.Response(status=400)
         await self.application.update_queue.put(update)
         return web.Response(status=200)

@@ -37,8 +37,44 @@ def _name(update: Update) -> str:
     return " ".join(part for part in (user.first_name, user.last_name) if part)
 
 
+def _typed(value: object, kind: type | tuple[type, ...], optional: bool = True) -> bool:
+    return (optional and value is None) or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def well_formed(update: Update) -> bool:
+    """Whether the fields the bot reads have the Bot API's types. PTB builds objects from any JSON, so a
+    forged webhook body can carry `{"chat": {"id": {}}}`; such an update is refused, never handled."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is not None and not (
+        _typed(user.id, int, optional=False) and isinstance(user.is_bot, bool)
+        and all(_typed(v, str) for v in (user.first_name, user.last_name, user.username, user.language_code))
+    ):  # fmt: skip
+        return False
+    if chat is not None and not (_typed(chat.id, int, optional=False) and _typed(chat.type, str)):
+        return False
+    query = update.callback_query
+    if query is not None:
+        if not _typed(query.data, str) or not _typed(query.id, str):
+            return False
+        if query.message is not None and not _typed(getattr(query.message, "message_id", None), int):
+            return False
+    message = update.message
+    if message is not None:
+        replied = message.reply_to_message
+        if not (
+            _typed(message.message_id, int, optional=False)
+            and _typed(message.text, str) and _typed(message.caption, str)
+            and (replied is None or _typed(replied.message_id, int, optional=False))
+        ):  # fmt: skip
+            return False
+    return True
+
+
 def to_incoming(update: Update, bot_username: str) -> Incoming | None:
-    """The update as an `Incoming` (with its `update_id`, so a replay is handled once), or None."""
+    """The update as an `Incoming` (with its `update_id`, so a replay is handled once), or None
+    (an update kind the bot does not answer, or one that is not well formed)."""
+    if not well_formed(update):
+        return None
     found = _to_incoming(update, bot_username)
     return replace(found, event_id=str(update.update_id)) if found is not None else None
 

@@ -63,17 +63,61 @@ def _user(body: dict[str, Any]) -> tuple[str, str]:
     return str(user.get("id") or ""), str(user.get("username") or user.get("name") or "")
 
 
+# The envelope fields bolt's middleware and our listeners read before anything is validated, with the
+# types Slack sends them in (None is allowed: bolt treats it as absent).
+_OBJECTS = frozenset({"event", "view", "message", "previous_message", "container", "state", "item"})
+_ID_OR_OBJECT = frozenset({"user", "team", "channel", "enterprise"})
+_LISTS_OF_OBJECTS = frozenset({"authorizations", "actions"})
+_STRINGS = frozenset({
+    "type", "subtype", "token", "id", "team_id", "user_id", "channel_id", "enterprise_id", "api_app_id",
+    "trigger_id", "callback_id", "command", "ts", "thread_ts", "response_url", "bot_id", "user_team",
+    "event_ts", "action_id", "block_id", "value", "private_metadata", "hash",
+})  # fmt: skip
+_FLAGS = frozenset({"is_ext_shared_channel", "is_enterprise_install", "is_bot"})
+_ENVELOPE_DEPTH = 3  # the envelope, its event or view, their user/team/message: blocks are not read here
+
+
+def _envelope_ok(document: object, depth: int = 0) -> bool:
+    """Whether the envelope's fields have the types Slack sends (see the sets above)."""
+    if not isinstance(document, dict):
+        return False
+    if depth >= _ENVELOPE_DEPTH:
+        return True
+    for key, value in document.items():
+        if value is None:
+            continue
+        if key in _OBJECTS:
+            ok = _envelope_ok(value, depth + 1)
+        elif key in _ID_OR_OBJECT:
+            ok = isinstance(value, str) or _envelope_ok(value, depth + 1)
+        elif key in _LISTS_OF_OBJECTS:
+            ok = isinstance(value, list) and all(_envelope_ok(item, depth + 1) for item in value)
+        elif key in _STRINGS:
+            ok = isinstance(value, str)
+        elif key in _FLAGS:
+            ok = isinstance(value, bool)
+        else:
+            continue
+        if not ok:
+            return False
+    return True
+
+
 def _readable_body(body: bytes, content_type: str) -> bool:
-    """Whether bolt can parse `body` as Slack sends it: a JSON object (events), or a form whose
-    `payload`, if any, is a JSON object (interactivity). Bolt would raise on anything else (a 500)."""
+    """Whether bolt can read `body` as Slack sends it: a JSON object (events), or a form whose `payload`,
+    if any, is a JSON object (interactivity), with the envelope's fields of the right types. Bolt's
+    middleware would raise on anything else (a 500 and an error in the log)."""
     try:
         text = body.decode("utf-8")
         if not text:
             return True
         if content_type == "application/json" or text.startswith("{"):
-            return isinstance(json.loads(text), dict)
-        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-        return payload is None or isinstance(json.loads(payload), dict)
+            return _envelope_ok(json.loads(text))
+        form = dict(parse_qsl(text, keep_blank_values=True))
+        if "payload" not in text:
+            return True
+        payload = form.get("payload")
+        return payload is None or _envelope_ok(json.loads(payload))
     except (UnicodeDecodeError, ValueError):
         return False
 

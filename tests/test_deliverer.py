@@ -192,6 +192,32 @@ async def test_run_drains_and_stop_returns_unsent_claims(
     assert await statuses(database) == {"1": "sent", "2": "sent"}
 
 
+async def test_a_row_claimed_again_while_its_send_is_slow_is_sent_once(
+    database: Database, clock: FakeClock, timer: FakeTimer
+) -> None:
+    """A send that outlives its lease: the next claim takes the row again (same owner, a renewed
+    lease), and the deliverer's other worker must not send it a second time."""
+
+    class SlowFirstSend(ScriptedAdapter):
+        async def send(self, chat_id: str, reply: Reply) -> str:
+            if not self.sent:
+                clock.advance(seconds=120)  # past the 60 s lease, while this send is under way
+                deliverer._outbox.wakeup(self.platform).set()  # the run loop claims again now
+                for _ in range(20):
+                    await asyncio.sleep(0.01)
+            return await super().send(chat_id, reply)
+
+    slow = SlowFirstSend(timer)
+    deliverer = make_deliverer(database, slow, clock, timer, rate=None)
+    task = asyncio.create_task(deliverer.run())
+    await enqueue(database, clock, ["1"])
+    assert await deliverer.drain(within=10)
+    deliverer.stop()
+    await asyncio.wait_for(task, 10)
+    assert [chat for chat, _, _ in slow.sent] == ["1"]
+    assert await statuses(database) == {"1": "sent"}
+
+
 @pytest.mark.slow
 def test_console_prints_deliveries_and_exits_once_they_are_done(tmp_path: Path) -> None:
     import os

@@ -113,12 +113,22 @@ class Deliverer:
         self._writer: asyncio.Task[None] | None = None
         self._busy = 0
         self._stopping = False
+        self._held: set[int] = set()  # ids queued or being sent by this deliverer
+
+    def _take(self, rows: list[Claimed]) -> None:
+        """Queue claimed rows, except those this deliverer still holds: a row whose lease ran out while
+        its send was slow is claimed again (by us, under the same owner, which renews its lease) and must
+        not be sent a second time by another of our workers."""
+        for row in rows:
+            if row.id in self._held:
+                continue
+            self._held.add(row.id)
+            self._queue.put_nowait(row)
 
     async def run_once(self) -> int:
         """Claim what is due now, deliver it all, record it; the number of rows handled (for tests)."""
         rows = await self._claim()
-        for row in rows:
-            self._queue.put_nowait(row)
+        self._take(rows)
         workers = [asyncio.create_task(self._work(until_empty=True)) for _ in range(self.policy.workers)]
         await asyncio.gather(*workers)
         return len(rows)
@@ -134,8 +144,7 @@ class Deliverer:
                     continue
                 wakeup.clear()
                 rows = await self._claim_safely()
-                for row in rows:
-                    self._queue.put_nowait(row)
+                self._take(rows)
                 if not rows:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wakeup.wait(), self.policy.poll_interval)
@@ -199,6 +208,7 @@ class Deliverer:
                 log.exception("delivery %s could not be recorded; its lease will expire", row.key)
             finally:
                 self._busy -= 1
+                self._held.discard(row.id)
 
     async def _deliver(self, row: Claimed) -> Outcome:
         try:
@@ -328,6 +338,7 @@ class Deliverer:
             row = self._queue.get_nowait()
             if row is not _STOP:
                 rows.append(row)
+        self._held.difference_update(row.id for row in rows)
         if rows:
             now = self._clock.now()
             outcomes = [

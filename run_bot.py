@@ -82,7 +82,7 @@ def build_app(
     for problem in problems:
         log.warning("%s (skipped)", problem)
     knowledge = suggestions.teach(knowledge, exported)
-    detector = LanguageDetector()
+    detector = LanguageDetector(english_words=knowledge.vocabulary("en"))
     bot_app = BotApp(
         settings,
         handlers.routers(),

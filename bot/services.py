@@ -57,6 +57,8 @@ class LanguageDetecting(Protocol):
 
     def detect(self, text: str, prior: str | None = None) -> Detected: ...
 
+    def detect_first_contact(self, text: str) -> Detected: ...
+
 
 class Detected(Protocol):
     @property

@@ -74,6 +74,7 @@ def build_app(
     from bot.knowledge import KnowledgeBase
     from bot.language import LanguageDetector
     from bot.regions import load_regions
+    from bot.smalltalk import load_smalltalk
     from bot.taxonomy import load_taxonomy
 
     knowledge = KnowledgeBase.load(settings.bot_content_dir)
@@ -81,7 +82,7 @@ def build_app(
     for problem in problems:
         log.warning("%s (skipped)", problem)
     knowledge = suggestions.teach(knowledge, exported)
-    detector = LanguageDetector()
+    detector = LanguageDetector(english_words=knowledge.vocabulary("en"))
     bot_app = BotApp(
         settings,
         handlers.routers(),
@@ -95,6 +96,7 @@ def build_app(
     bot_app.services.content_knowledge = knowledge
     bot_app.services.regions = load_regions(settings.bot_content_dir)
     bot_app.services.taxonomy = load_taxonomy(settings.bot_content_dir, bot_app.services.catalogs.languages)
+    bot_app.services.smalltalk = load_smalltalk(settings.bot_content_dir, bot_app.services.catalogs.languages)
     return bot_app
 
 

@@ -2,7 +2,8 @@
 
 Beyond what the loader finds (`bot.content.read_content`), each topic's example questions must be
 answered by that topic (asked of the retriever, which sits above the content), the network's
-regions file must name real countries once each, and the directory's vocabulary (challenges, search
+regions file must name real countries once each, small talk (`content/smalltalk.yaml`) must reply in
+every language, and the directory's vocabulary (challenges, search
 words) must be written in every language the knowledge base is written in, naming only real regions.
 """
 
@@ -14,6 +15,7 @@ from bot.accepted import example_problems
 from bot.content import Topic, read_content, topic_file
 from bot.knowledge import KnowledgeBase
 from bot.regions import read_regions
+from bot.smalltalk import SMALLTALK_FILE, read_smalltalk
 from bot.taxonomy import CHALLENGES, DIRECTORY, read_taxonomy
 
 
@@ -39,6 +41,9 @@ def check_content(root: Path) -> list[str]:
     if topics:
         problems += _example_question_problems(root, topics)
         problems += example_problems(root, KnowledgeBase.from_topics(topics))
+    if (root / SMALLTALK_FILE).exists():  # without it, no small talk is recognised: logged at start
+        languages = {language for topic in topics.values() for language in topic.texts}
+        problems += read_smalltalk(root, languages)[1]
     regions = None
     if (root / "regions.yaml").exists():  # without the file, no region is suggested: not an error
         regions, found = read_regions(root)

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from rapidfuzz import fuzz, process
 
 from bot.content import Topic, load_topics
-from bot.textnorm import Analyzer, words
+from bot.textnorm import Analyzer, fold, words
 
 __all__ = ["CONFIDENT_AT", "Answer", "KnowledgeBase", "Match"]
 
@@ -253,6 +253,16 @@ class KnowledgeBase:
     def languages(self) -> frozenset[str]:
         """Languages that have an index (at least one topic written in them)."""
         return frozenset(self._indexes)
+
+    def vocabulary(self, language: str) -> frozenset[str]:
+        """Every folded word of the topics written in `language` (titles, questions, keywords, answers)."""
+        found: set[str] = set()
+        for topic in self._topics.values():
+            text = topic.texts.get(language)
+            if text is not None:
+                for part in (text.title, text.answer, *text.questions, *text.keywords):
+                    found.update(words(fold(part)))
+        return frozenset(w for w in found if not w.isdigit())
 
     def topic(self, topic_id: str) -> Topic:
         """The topic with this id; KeyError if unknown."""

@@ -20,6 +20,13 @@ So, in order:
 
 `prior` (the person's stored language) breaks ties: it is favoured in the prior map and chosen
 when the text is too short to say; it never overrules a confident detection of a longer message.
+
+`detect_first_contact` is for a person the bot knows nothing about (no stored language, no platform
+hint), where the alternative is English, not a language they chose: a script only one supported
+language uses (Cyrillic: Russian) or that strongly suggests one (Arabic script: Urdu with the letters
+only Urdu keyboards produce, else Arabic) decides even on one word; a short Latin-script text leaves
+English only on real evidence, a function word or greeting of that language that English does not
+share ("bonjour", "asante", "pershendetje"), so "tell me a joke" is never answered in Albanian.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +46,7 @@ from langdetect.utils.lang_profile import LangProfile
 
 from bot.textnorm import STOPWORDS, fold, strip_noise
 
-__all__ = ["MAX_DETECT_CHARS", "SUPPORTED", "Detection", "LanguageDetector"]
+__all__ = ["FIRST_CONTACT_WORDS", "MAX_DETECT_CHARS", "SUPPORTED", "Detection", "LanguageDetector"]
 
 SUPPORTED: tuple[str, ...] = ("en", "ar", "fr", "es", "ru", "sw", "ur", "sq")
 MAX_DETECT_CHARS = 200
@@ -78,6 +85,9 @@ DOMAIN_TERMS: tuple[str, ...] = (
 _FULL_LENGTH = {"latin": 16, "arabic": 8, "cyrillic": 12, "other": 6}
 _MIN_WORDS = 2
 
+# Latin-script texts of at most this many words need a function word of their language on first contact.
+FIRST_CONTACT_WORDS = 4
+
 _URDU_LETTERS = frozenset("ٹڈڑںےۓہۃھ")
 _PERSIAN_LETTERS = frozenset("پچژگکی")  # shared by Persian and Urdu, absent from Arabic
 _ARABIC_LETTERS = frozenset("ةىيكأإؤ")  # what Arabic keyboards produce where Urdu/Persian differ
@@ -85,6 +95,7 @@ _URDU_WORDS = frozenset(
     [
         "آپ",
         "اور",
+        "خدا",
         "بارے",
         "سکتا",
         "سکتے",
@@ -260,8 +271,12 @@ class LanguageDetector:
         *,
         seed: int = 0,
         ignore_terms: Sequence[str] = DOMAIN_TERMS,
+        english_words: Iterable[str] = (),
     ) -> None:
+        """`english_words`: words known to be English (the knowledge base's English text); on first
+        contact a short Latin text made only of them and other languages' letters stays English."""
         self.supported = tuple(supported)
+        self._english = frozenset(fold(w) for w in english_words) | STOPWORDS["en"]
         terms = sorted((re.escape(t) for t in ignore_terms), key=len, reverse=True)
         self._ignore = re.compile(rf"\b(?:{'|'.join(terms)})\b", re.IGNORECASE) if terms else None
         self._seed = seed
@@ -307,6 +322,34 @@ class LanguageDetector:
         if not confident and prior is not None and (lang is None or probability < 0.9):
             return Detection(prior, confidence, False)
         return Detection(lang, confidence, confident)
+
+    def detect_first_contact(self, text: str) -> Detection:
+        """The language of a first message from someone with no stored language and no platform hint
+        (see the module docstring): script rules decide on any length, short Latin text needs evidence."""
+        cleaned = strip_noise(text[: MAX_DETECT_CHARS * 4])[:MAX_DETECT_CHARS]
+        if self._ignore is not None:
+            cleaned = self._ignore.sub(" ", cleaned)
+        letters = {"latin": 0, "arabic": 0, "cyrillic": 0}
+        for ch in cleaned:
+            if ch.isalpha():
+                script = _script_of(ch)
+                if script in letters:
+                    letters[script] += 1
+        if letters["cyrillic"] >= 2 and letters["cyrillic"] * 3 > letters["latin"]:
+            return Detection(_detect_cyrillic(cleaned), 1.0, True)
+        if letters["arabic"] >= 2 and letters["arabic"] * 3 > letters["latin"]:
+            words = [w for w in _WORD.findall(cleaned) if _script_of(w[0]) == "arabic"]
+            return Detection(_first_contact_arabic(words, cleaned), 1.0, True)
+        found = self.detect(text)
+        words = [fold(w) for w in _WORD.findall(cleaned) if _script_of(w[0]) == "latin"]
+        if not letters["latin"] or found.language in (None, "en") or len(words) > FIRST_CONTACT_WORDS:
+            return found
+        own = STOPWORDS.get(found.language, frozenset())
+        if any(w in own and w not in STOPWORDS["en"] for w in words):
+            return Detection(found.language, max(found.confidence, CONFIDENT_AT), True)
+        if found.confident and not any(w in self._english for w in words):
+            return found  # no English word at all: the detector's confident verdict stands
+        return Detection(found.language, min(found.confidence, CONFIDENT_AT - 0.01), False)
 
     def _detect_latin(self, text: str, prior: str | None) -> tuple[str | None, float]:
         if text.isupper():
@@ -367,6 +410,19 @@ def _detect_arabic(words: list[str], text: str) -> tuple[str, float]:
     if best == "fa" and scores["ur"] == top:
         best = "ur"  # a tie between Persian and Urdu: Urdu is the network's language
     return best, min(1.0, 0.5 + 0.5 * (top - second) / top + 0.1 * min(top, 5) / 5)
+
+
+def _first_contact_arabic(words: list[str], text: str) -> str:
+    """Urdu when a letter only Urdu keyboards produce appears; Persian on Persian function words; Urdu
+    on the letters Persian and Urdu share (پ چ ژ گ ک ی: the network speaks Urdu, not Persian);
+    else Arabic, whose keyboards produce none of these."""
+    if any(ch in _URDU_LETTERS for ch in text) or any(w in _URDU_WORDS for w in words):
+        return "ur"
+    if any(w in _PERSIAN_WORDS for w in words):
+        return "fa"
+    if any(ch in _PERSIAN_LETTERS for ch in text):
+        return "ur"
+    return "ar"
 
 
 def _detect_cyrillic(text: str) -> str:

@@ -56,7 +56,14 @@ async def resolve_language(ctx: Context, call_next: Next) -> list[Reply]:
     detected = None
     detector = ctx.services.detector
     if detector is not None and ctx.incoming.text:
-        detection = detector.detect(ctx.incoming.text, prior=person.language or hint)
+        prior = person.language or hint
+        # Nothing known about the person: English is only a default, so the script of one word or a
+        # greeting is evidence enough (bot.language.LanguageDetector.detect_first_contact).
+        detection = (
+            detector.detect_first_contact(ctx.incoming.text)
+            if prior is None
+            else detector.detect(ctx.incoming.text, prior=prior)
+        )
         if detection.confident and detection.language:
             detected = detection.language
     stored = person.language if person.language in catalogs else None

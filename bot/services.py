@@ -15,6 +15,7 @@ from bot.knowledge import KnowledgeBase
 from bot.regions import Regions
 from bot.routing import Routes
 from bot.signals import Signals
+from bot.smalltalk import SmallTalk
 from bot.storage.database import Database
 from bot.taxonomy import Taxonomy
 
@@ -39,6 +40,7 @@ class Services:
     staff_channels: dict[str, str] = field(default_factory=dict)
     regions: Regions = field(default_factory=Regions)
     taxonomy: Taxonomy = field(default_factory=Taxonomy)  # challenges and the directory's search words
+    smalltalk: SmallTalk = field(default_factory=SmallTalk)  # greetings, thanks... and off-topic cues
     # How a person opens an invitation on each platform ("https://t.me/<bot>?start={token}"); the
     # composition root fills it in once the adapters know their names.
     deep_links: dict[str, str] = field(default_factory=dict)
@@ -54,6 +56,8 @@ class LanguageDetecting(Protocol):
     """What the language middleware needs of a detector (bot.language.LanguageDetector)."""
 
     def detect(self, text: str, prior: str | None = None) -> Detected: ...
+
+    def detect_first_contact(self, text: str) -> Detected: ...
 
 
 class Detected(Protocol):

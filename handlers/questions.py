@@ -1,8 +1,10 @@
 """Free text: answered from the knowledge base in the person's language, or honestly not.
 
-A confident match gets the topic's answer, its links and related topics. Below the threshold the bot
-says it is not sure, offers the three closest topics, keeps the question for staff, and offers to send it
-to the team.
+Small talk (greetings, thanks, "who are you?", a bare link or emoji: `bot.smalltalk`) gets a short
+reply in kind and the main menu. A question the network does not cover (the weather, football) gets
+"I can't help with that" and the menu. Neither is kept for staff. A confident match gets the topic's
+answer, its links and related topics. Below the threshold the bot says it is not sure, offers the
+three closest topics, keeps the question for staff, and offers to send it to the team.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.routing import Router
 from bot.storage.questions import Question, QuestionStatus
 from handlers.buttons import LanguageButton, TopicButton
 from handlers.peers import directory_reply
-from handlers.start import MenuButton
+from handlers.start import MenuButton, main_menu
 
 router = Router("questions")
 APPLY_TOPICS = frozenset({"how_to_join", "who_can_join", "cost", "membership"})  # answers that lead to /apply
@@ -29,6 +31,9 @@ MIN_LETTERS = 3  # fewer letters than this ("ok", "👍", "?") is not a question
 TOO_SHORT = N_(
     "Write your question in a few words and I will do my best to answer. "
     "Send /help to see what else I can do."
+)
+OFF_TOPIC = N_(
+    "I can't help with that: I only answer questions about the Strong Cities Network. Here is what I can do:"
 )
 UNCONFIRMED = N_("This has not been confirmed yet: please check it with the Management Unit.")
 
@@ -96,6 +101,10 @@ def _unsupported_note(ctx: Context) -> str | None:
 @router.text
 async def answer_question(ctx: Context) -> list[Reply]:
     question = (ctx.incoming.text or "").strip()
+    talk = ctx.services.smalltalk
+    intent = talk.intent(question)
+    if intent is not None:
+        return [Reply(talk.reply(intent, ctx.language), buttons=main_menu(ctx))]
     if sum(ch.isalpha() for ch in question) < MIN_LETTERS:
         return [Reply(ctx._(TOO_SHORT))]
     peers = await directory_reply(ctx, question)
@@ -103,6 +112,9 @@ async def answer_question(ctx: Context) -> list[Reply]:
         return [peers]
     answer = _knowledge(ctx).answer(question, ctx.language)
     note = _unsupported_note(ctx)
+    if talk.off_topic(question, answer):
+        text = ctx._(OFF_TOPIC)
+        return [Reply(f"{note}\n\n{text}" if note else text, buttons=main_menu(ctx))]
     if answer.topic is not None:
         reply = topic_reply(ctx, answer.topic)
         if note:

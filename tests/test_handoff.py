@@ -24,7 +24,7 @@ from tests.people import add_focal_point
 from tests.slack_harness import CHANNEL_MEMBER, OUTSIDER, STAFF_CHANNEL, RunningBot
 from tests.telegram_harness import TelegramChat
 
-QUESTION = "Quel temps fera-t-il à Lisbonne pendant la réunion de mars ?"
+QUESTION = "Faut-il prévoir un visa pour venir à la réunion de Lisbonne en mars ?"
 
 
 async def forwarded_question(bot: RunningBot) -> tuple[TelegramChat, SlackMessage]:
@@ -153,7 +153,7 @@ async def test_staff_list_and_answer_questions_from_the_console(app: BotApp) -> 
         notice = await session.scalar(select(Delivery).where(Delivery.key == "question:1:staff:console:sara"))
     assert notice is not None and "Question #1 from a focal point" in notice.payload["text"]
     [listing] = await staff.send("/questions")
-    assert "#1 marie (Lisbon, Portugal), fr: Quel temps" in listing.text
+    assert "#1 marie (Lisbon, Portugal), fr: Faut-il prévoir" in listing.text
     await staff.press(staff.buttons()["Answer #1"])
     form = staff.form()
     assert form.id == "answer" and form.values["question"] == "1"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.language import SUPPORTED, Detection, LanguageDetector
@@ -114,3 +116,49 @@ def test_same_answer_every_time(detector: LanguageDetector) -> None:
     text = "combien ça coûte"
     assert {detector.detect(text) for _ in range(5)} == {detector.detect(text)}
     assert LanguageDetector(seed=0).detect(text) == detector.detect(text)
+
+
+# --- First contact: no stored language, no platform hint ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("привет", "ru"),
+        ("Взнос?", "ru"),
+        ("شكرا", "ar"),
+        ("رسوم؟", "ar"),
+        ("مساعده", "ar"),
+        ("فیس؟", "ur"),  # Farsi yeh: Urdu and Persian keyboards, not Arabic ones
+        ("شکریہ", "ur"),
+        ("ٹھیک ہے", "ur"),
+        ("خدا حافظ", "ur"),
+        ("bonjour", "fr"),
+        ("hola", "es"),
+        ("asante sana", "sw"),
+        ("faleminderit", "sq"),
+    ],
+)
+def test_first_contact_trusts_a_script_or_a_greeting(
+    detector: LanguageDetector, text: str, language: str
+) -> None:
+    found = detector.detect_first_contact(text)
+    assert (found.language, found.confident) == (language, True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tell me a joke", "mayors guide", "global crises policy brief", "team contact details", "past summits"],
+)
+def test_first_contact_keeps_short_english_in_english(text: str) -> None:
+    from bot.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(Path(__file__).resolve().parent.parent / "content")
+    found = LanguageDetector(english_words=kb.vocabulary("en")).detect_first_contact(text)
+    assert found.language == "en" or not found.confident, found
+
+
+def test_first_contact_leaves_the_ordinary_rules_alone(detector: LanguageDetector) -> None:
+    assert not detector.detect("привет").confident  # an existing person is not switched on one word
+    assert detector.detect_first_contact("how do i join the network").language == "en"
+    assert not detector.detect_first_contact("👍").confident

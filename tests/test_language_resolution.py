@@ -32,6 +32,9 @@ class ScriptedDetector:
             return Verdict(tag.rstrip("?"), not tag.endswith("?"))
         return Verdict(None, False)
 
+    def detect_first_contact(self, text: str) -> Verdict:
+        return self.detect(text)
+
 
 echo = Router("echo")
 

@@ -23,7 +23,7 @@ async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat)
 
     await add_focal_point(chat.app, "amina", "en", ("Mombasa", "KE", "Africa"), platform="console")
     await chat.submit("profile", display_name="Amina Yusuf", languages=["en"], topics=["youth_engagement"])
-    await chat.send("what is the weather like on mars")
+    await chat.send("is there a discount for printing the certificate")
     [reply] = await chat.send("/mydata")
     [attachment] = reply.attachments
     assert attachment.filename == "my-data.json" and attachment.mime_type == "application/json"
@@ -32,13 +32,13 @@ async def test_export_contains_profile_accounts_and_questions(chat: ConsoleChat)
     assert data["accounts"] == [{"platform": "console", "id": "amina"}]
     assert data["directory_profile"]["topics"] == ["youth_engagement"]
     assert data["directory_profile"]["listed_in_directory"] is False
-    assert [q["text"] for q in data["questions"]] == ["what is the weather like on mars"]
+    assert [q["text"] for q in data["questions"]] == ["is there a discount for printing the certificate"]
 
 
 async def test_forget_needs_confirmation_then_erases_everything(
     chat: ConsoleChat, sqlite_database: Database
 ) -> None:
-    await chat.send("what is the weather like on mars")
+    await chat.send("is there a discount for printing the certificate")
     await ConsoleChat(chat.app, "omar").send("/start")
     [question] = await chat.send("/forget")
     confirm, cancel = (b.payload for b in question.buttons)

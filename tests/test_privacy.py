@@ -11,7 +11,7 @@ from bot.storage.models import Base
 from tests.harness import ConsoleChat, StaffChat
 from tests.people import add_focal_point
 
-QUESTION = "Quel temps fera-t-il à Lisbonne pendant la réunion de mars ?"
+QUESTION = "Faut-il prévoir un visa pour venir à la réunion de Lisbonne en mars ?"
 
 
 def test_every_foreign_key_to_a_person_is_covered_by_a_privacy_part() -> None:

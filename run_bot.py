@@ -563,7 +563,8 @@ def _iso_time(raw: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # asyncio.run's own handling from here
+    if signal.getsignal(signal.SIGINT) is _leave_while_loading:  # asyncio.run's own handling from here
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parser().parse_args(argv)
     try:
         settings = load_settings()

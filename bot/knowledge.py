@@ -125,6 +125,11 @@ class _Index:
             for term, docs in self.postings.items()
         }
         self.unknown_idf = math.log(1.0 + (n + 0.5) / 0.5) if n else 1.0
+        # each example's summed idf, so an overlap needs only the query's terms (see _nearest_example)
+        self.example_idf: list[list[float]] = [
+            [sum(self.idf.get(term, self.unknown_idf) for term in example) for example in examples]
+            for examples in self.examples
+        ]
         self.vocabulary = sorted(w for w in surface if len(w) >= _FUZZY_MIN_CHARS)
 
     def _query_terms(self, question: str) -> dict[str, float]:
@@ -157,19 +162,21 @@ class _Index:
                 weights[term] = max(weights.get(term, 0.0), weight)
         return weights
 
-    def _nearest_example(self, query: Mapping[str, float], doc: int) -> float:
+    def _nearest_example(self, query: Mapping[str, float], query_idf: float, doc: int) -> float:
         """Idf-weighted overlap (0..1) between the query and the topic's closest example question:
         a question close to one staff wrote for a topic belongs to that topic, even when the
-        topic's other fields repeat a competing word more often."""
+        topic's other fields repeat a competing word more often. The union's idf is the query's plus
+        the example's minus what they share, so only the query's few terms are looked at."""
         best = 0.0
-        for example in self.examples[doc]:
-            shared = union = 0.0
-            for term in query.keys() | example:
-                idf = self.idf.get(term, self.unknown_idf)
-                union += idf
-                if term in example and term in query:
-                    shared += idf * query[term]
-            if union:
+        for example, example_idf in zip(self.examples[doc], self.example_idf[doc], strict=True):
+            shared = shared_idf = 0.0
+            for term, weight in query.items():
+                if term in example:
+                    idf = self.idf.get(term, self.unknown_idf)
+                    shared_idf += idf
+                    shared += idf * weight
+            union = query_idf + example_idf - shared_idf
+            if union > 0:
                 best = max(best, shared / union)
         return best
 
@@ -195,8 +202,9 @@ class _Index:
         if not scores:
             return Match(None, 0.0, False, (), self.language)
         top = max(scores.values())
+        query_idf = sum(self.idf.get(term, self.unknown_idf) for term in query)
         for doc in scores:
-            scores[doc] += QUESTION_BONUS * top * self._nearest_example(query, doc)
+            scores[doc] += QUESTION_BONUS * top * self._nearest_example(query, query_idf, doc)
         order = sorted(scores, key=lambda d: scores[d], reverse=True)
         best = order[0]
         coverage = explained[best] / total if total else 0.0

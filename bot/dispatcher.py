@@ -126,10 +126,16 @@ async def first_time(session: AsyncSession, incoming: Incoming, services: Servic
         "event_id": str(incoming.event_id)[:100],
         "seen_at": services.clock.now(),
     }
-    insert = sqlite.insert if services.database.is_sqlite else postgresql.insert
-    statement = insert(SeenEvent).values(values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = _SEEN_INSERT["sqlite" if services.database.is_sqlite else "postgresql"]
+    connection = await session.connection()  # Core: one statement, built and compiled once
+    result = await connection.execute(statement, values)
+    return bool(result.rowcount)
+
+
+_SEEN_INSERT = {
+    "sqlite": sqlite.insert(SeenEvent).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(SeenEvent).on_conflict_do_nothing(),
+}
 
 
 def action_name(incoming: Incoming) -> str:

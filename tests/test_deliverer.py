@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import random
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,39 @@ async def test_a_row_claimed_again_while_its_send_is_slow_is_sent_once(
     await asyncio.wait_for(task, 10)
     assert [chat for chat, _, _ in slow.sent] == ["1"]
     assert await statuses(database) == {"1": "sent"}
+
+
+async def test_an_edit_never_overwrites_a_newer_edit_of_the_same_message(
+    database: Database, clock: FakeClock, timer: FakeTimer, adapter: ScriptedAdapter
+) -> None:
+    """A report edit that was being sent (so not superseded) when a newer edit came, and failed, is
+    not sent after the newer one: the message would go back to an older state."""
+    from bot.delivery.outbox import Outcome, claim, record
+
+    outbox = Outbox(clock)
+    deliverer = make_deliverer(database, adapter, clock, timer, rate=None)
+
+    async def add(key: str, text: str, replaces: str | None = None) -> None:
+        async with database.session() as session:
+            item = OutboxMessage(key, "C1", Reply(text), replace_key=replaces)
+            await outbox.enqueue_many(session, "telegram", [item])
+
+    await add("report", "0%")
+    await deliverer.run_once()
+    await add("report:edit:1", "50%", replaces="report")
+    async with database.session() as session:  # a worker holds the first edit...
+        [held] = await claim(session, "telegram", "test", clock.now(), lease=timedelta(seconds=60), limit=1)
+    await add("report:edit:2", "100%", replaces="report")  # ...when the newer edit comes
+    async with database.session() as session:  # the first edit failed: back to pending
+        await record(
+            session, "test", [Outcome(held, "pending", not_before=clock.now(), refund=True)], clock.now()
+        )
+    while await deliverer.run_once():
+        pass
+    assert [text for _, text, _ in adapter.sent] == ["0%", "100%"]
+    async with database.session() as session:
+        rows = {d.key: d.status for d in await session.scalars(select(Delivery))}
+    assert rows == {"report": "sent", "report:edit:1": "superseded", "report:edit:2": "sent"}
 
 
 @pytest.mark.slow

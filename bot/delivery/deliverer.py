@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.delivery.batches import BatchProgress, ProgressListeners
 from bot.delivery.errors import PermanentFailure, RateLimited, RecipientGone, TransientFailure
 from bot.delivery.limits import Pace, RecipientSpacing, Timer
-from bot.delivery.outbox import Claimed, Outbox, Outcome, claim, open_count, record, referenced
+from bot.delivery.outbox import Claimed, Outbox, Outcome, claim, newer_edit, open_count, record, referenced
 from bot.delivery.payload import reply_from_json
 from bot.messages import Reply
 from bot.storage.database import Database
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SENT, FAILED = DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value
 GONE, PENDING = DeliveryStatus.GONE.value, DeliveryStatus.PENDING.value
 SENDING_STATUS = DeliveryStatus.SENDING.value
+SUPERSEDED = DeliveryStatus.SUPERSEDED.value
 REFERENCE_WAIT = timedelta(seconds=1)
 REFERENCE_CHECKS = 50
 REFERENCE_POLL_S = 0.1
@@ -215,6 +216,10 @@ class Deliverer:
             reply = reply_from_json(row.payload)
         except (ValueError, KeyError, TypeError) as error:
             return Outcome(row, FAILED, error=f"bad payload: {error}")
+        if row.replace_key is not None:
+            async with self._database.session() as session:
+                if await newer_edit(session, row.replace_key, row.id):  # never overwrite a newer edit
+                    return Outcome(row, SUPERSEDED, error="superseded")
         if row.thread_key is not None or row.replace_key is not None:
             placed = await self._place(row, reply)
             if placed is None:  # the message it goes under (or edits) is not sent yet

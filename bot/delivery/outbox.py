@@ -291,6 +291,21 @@ async def _supersede(session: AsyncSession, replace_key: str, newest: str, now: 
     )
 
 
+async def newer_edit(session: AsyncSession, replace_key: str, row_id: int) -> bool:
+    """Whether an edit of the same message was enqueued after row `row_id` and is still to be sent or
+    sent: then this one is stale (it was being sent, or backing off, when the newer one came)."""
+    found = await session.scalar(
+        select(Delivery.id)
+        .where(
+            Delivery.replace_key == replace_key,
+            Delivery.id > row_id,
+            Delivery.status.in_((PENDING, SENDING, DeliveryStatus.SENT.value)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def referenced(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     """For outbox keys: their status and the platform message id they were sent as."""
     if not keys:

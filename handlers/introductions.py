@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from bot.callbacks import CallbackData
 from bot.context import Context
 from bot.domain import introductions, profiles
-from bot.domain.introductions import IntroButton, Problem
+from bot.domain.introductions import IntroButton
 from bot.domain.people import Permission
+from bot.domain.problems import Problem
 from bot.i18n import N_
 from bot.ids import record_id
 from bot.messages import Button, Reply

@@ -16,6 +16,7 @@ from bot.countries import country_name
 from bot.domain import directory, introductions, profiles
 from bot.domain.directory import Filters
 from bot.domain.people import Permission
+from bot.domain.problems import Problem
 from bot.forms import Field, FieldKind, Form, Submitted
 from bot.i18n import N_, language_name
 from bot.ids import record_id
@@ -256,7 +257,7 @@ async def _send(ctx: Context, person_id: int, note: str) -> Reply:
             ctx.clock.now(),
             limits(ctx),
         )
-    except introductions.Problem as problem:
+    except Problem as problem:
         return Reply(problem.text(ctx.t))
     ctx.services.signals.notify_on_commit(ctx.session, JOBS_INTRODUCTIONS)
     return Reply(
@@ -279,7 +280,7 @@ async def ask_button(ctx: Context, pressed: AskIntroButton) -> Reply:
         target = await introductions.check_request(
             ctx.session, ctx.person, pressed.person, limits(ctx), ctx.t
         )
-    except introductions.Problem as problem:
+    except Problem as problem:
         return Reply(problem.text(ctx.t))
     if pressed.action == "note":
         return Reply("", form=await note_form(ctx, {"person": str(pressed.person)}))

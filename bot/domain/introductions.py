@@ -29,6 +29,7 @@ from bot.callbacks import CallbackData
 from bot.delivery.outbox import Outbox
 from bot.domain import privacy, profiles
 from bot.domain.people import reachable_identity
+from bot.domain.problems import Problem
 from bot.domain.profiles import Peer
 from bot.i18n import N_, Catalogs, Translator
 from bot.ids import record_id
@@ -94,18 +95,6 @@ class IntroButton(CallbackData, prefix="intro"):
 
     action: str
     introduction: int
-
-
-class Problem(Exception):
-    """Why something cannot be done, as a msgid and its parameters (the handler translates it)."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
-
-    def text(self, t: Translator) -> str:
-        return t.gettext(self.message, **self.params)
 
 
 @dataclass(frozen=True, slots=True)

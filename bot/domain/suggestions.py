@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accepted import ACCEPTED_FILE, Example, read_example_file
 from bot.domain.people import Permission, require
+from bot.domain.problems import Problem
 from bot.i18n import N_
 from bot.knowledge import KnowledgeBase
 from bot.markup import html_to_plain
@@ -47,11 +48,8 @@ TOPIC_EXISTS = N_("There is a topic {topic} already: add the question to it, or 
 NO_TEXT = N_("Write the question as the bot should learn it.")
 
 
-class SuggestionProblem(Exception):
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
+class SuggestionProblem(Problem):
+    """Why a suggestion cannot be accepted or drafted (a msgid and its values)."""
 
 
 async def pending(session: AsyncSession, limit: int = 20) -> list[KnowledgeSuggestion]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton, get_timezone_location
 
+from bot.domain.problems import Problem
 from bot.forms import DATETIME_FORMAT
 from bot.i18n import N_, NP_, Translator
 from bot.storage.people import City, Person
@@ -48,16 +49,8 @@ IN_DAYS_ON = NP_(
 STARTED = N_("has started")
 
 
-class TimeProblem(ValueError):
-    """Wrong time input; `message` is a msgid and `params` its values (the caller translates)."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
-
-    def text(self, t: Translator) -> str:
-        return t.gettext(self.message, **self.params)
+class TimeProblem(Problem, ValueError):
+    """Wrong time input (a `Problem`: a msgid and its values, which the caller translates)."""
 
 
 def zone(name: str) -> ZoneInfo:
